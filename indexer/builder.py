@@ -1,0 +1,206 @@
+"""Build the index: validate, chunk, tokenise, embed what changed, write atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from core.settings import Settings
+from indexer.bm25 import BM25Index
+from indexer.chunks import Chunk, guide_chunks, policy_chunks
+from indexer.dictionary import load_dictionary
+from indexer.encoder import DenseEncoder
+from indexer.loader import Problem, content_hash, load_guides
+from indexer.policy import faq_file, load_policy_faq, parse_policy
+from indexer.store import (
+    INDEX_FORMAT,
+    IndexPaths,
+    Manifest,
+    read_embedding_cache,
+    read_manifest,
+    write_chunks,
+    write_dictionary,
+    write_embedding_cache,
+    write_manifest,
+)
+from indexer.text import ChineseTokenizer
+from indexer.vector_index import VectorIndex
+
+POLICY_SUFFIXES = (".txt",)
+
+
+@dataclass
+class BuildReport:
+    guides: int = 0
+    policy_items: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    skipped_files: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    up_to_date: bool = False
+    rebuild_reason: str | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            return f"索引已是最新：{self.guides} 个办事指南，{self.chunks} 个片段（{self.seconds:.1f}s）"
+        lines = [
+            f"索引完成：{self.guides} 个办事指南，{self.policy_items} 条政策条款，{self.chunks} 个片段；"
+            f"新编码 {self.embedded} 个，复用 {self.reused} 个；跳过 {len(self.skipped_files)} 个文件；"
+            f"用时 {self.seconds:.1f}s"
+        ]
+        if self.rebuild_reason:
+            lines.insert(0, self.rebuild_reason)
+        lines += [f"  跳过 {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def _text_key(model_id: str, text: str) -> str:
+    return hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()[:24]
+
+
+def _policy_files(policies_dir: Path) -> list[Path]:
+    if not policies_dir.exists():
+        return []
+    return sorted(p for p in policies_dir.iterdir() if p.suffix in POLICY_SUFFIXES)
+
+
+def make_encoder(settings: Settings) -> DenseEncoder:
+    cfg = settings.index
+    return DenseEncoder(
+        cfg.model_path,
+        query_prefix=cfg.query_prefix,
+        passage_prefix=cfg.passage_prefix,
+        device=cfg.device,
+        batch_size=cfg.encode_batch_size,
+        max_seq_length=cfg.max_seq_length,
+    )
+
+
+def build_index(
+    settings: Settings, *, encoder: DenseEncoder | None = None, force: bool = False
+) -> BuildReport:
+    """Bring ``settings.index.index_dir`` up to date with the knowledge files; cheap when nothing changed."""
+    started = time.perf_counter()
+    knowledge, cfg = settings.knowledge, settings.index
+    paths = IndexPaths(cfg.index_dir)
+    encoder = encoder or make_encoder(settings)
+    report = BuildReport()
+
+    guide_set = load_guides(knowledge.guides_dir, knowledge.halls_file)
+    report.problems = list(guide_set.problems)
+    report.skipped_files = [str(p) for p in guide_set.skipped_files]
+    dictionary = load_dictionary(knowledge.dictionary_dir, (g.guide for g in guide_set.guides))
+    policy_files = _policy_files(knowledge.policies_dir)
+    doc_hashes = {g.guide.id: g.content_hash for g in guide_set.guides}
+    for policy in policy_files:
+        faq = faq_file(policy)
+        doc_hashes[f"policy:{policy.name}"] = content_hash(
+            policy.read_bytes() + (faq.read_bytes() if faq.exists() else b"")
+        )
+
+    previous = read_manifest(paths)
+    report.guides = len(guide_set.guides)
+    if (
+        not force
+        and previous is not None
+        and previous.format == INDEX_FORMAT
+        and previous.model_id == encoder.model_id
+        and previous.dictionary == dictionary.fingerprint()
+        and previous.doc_hashes == doc_hashes
+        and cfg.jieba_dict_dir.joinpath("userdict.txt").exists()
+    ):
+        report.up_to_date, report.chunks = True, previous.chunk_count
+        report.seconds = time.perf_counter() - started
+        return report
+    if previous is not None and previous.model_id != encoder.model_id:
+        report.rebuild_reason = (
+            f"全部重新编码：索引由模型 {previous.model_id} 构建，当前设置为 {encoder.model_id}"
+        )
+    elif previous is not None and previous.format != INDEX_FORMAT:
+        report.rebuild_reason = f"重新构建：索引格式 {previous.format} 已过期（当前 {INDEX_FORMAT}）"
+
+    chunks: list[Chunk] = []
+    for loaded in tqdm(guide_set.guides, desc="切分办事指南", unit="篇", leave=False, disable=None):
+        chunks += guide_chunks(loaded.guide)
+    for policy in policy_files:
+        items = parse_policy(policy)
+        faqs = load_policy_faq(policy, {item.label for item in items})
+        report.policy_items += len(items)
+        for item in items:
+            chunks += policy_chunks(item, faqs)
+    if not chunks:
+        raise RuntimeError(
+            f"没有可索引的内容：{knowledge.guides_dir} 与 {knowledge.policies_dir} 均为空或全部无效"
+        )
+    report.chunks = len(chunks)
+
+    staging = paths.root.with_name(paths.root.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    new = IndexPaths(staging)
+
+    userdict = dictionary.write_userdict(new.userdict_dir)
+    tokenizer = ChineseTokenizer(dictionary, userdict)
+    corpus_tokens = [
+        tokenizer.tokenize(chunk.text) for chunk in tqdm(chunks, desc="分词", leave=False, disable=None)
+    ]
+    BM25Index.build(corpus_tokens).save(new.bm25)
+
+    cache = {} if force else read_embedding_cache(paths, encoder.model_id)
+    keys = [_text_key(encoder.model_id, chunk.text) for chunk in chunks]
+    missing = [i for i, key in enumerate(keys) if key not in cache]
+    report.embedded, report.reused = len(missing), len(chunks) - len(missing)
+    if missing:
+        fresh = encoder.encode_passages([chunks[i].text for i in missing], show_progress=len(missing) > 64)
+        cache.update({keys[i]: fresh[j] for j, i in enumerate(missing)})
+    vectors = np.stack([cache[key] for key in keys]).astype(np.float32)
+    write_embedding_cache(new, encoder.model_id, keys, vectors)
+    dense = VectorIndex.build(vectors, flat_max=cfg.flat_index_max_vectors, nprobe=cfg.ivf_nprobe)
+    dense.save(new.faiss)
+
+    write_chunks(new, chunks)
+    write_dictionary(new, dictionary)
+    new.guides.write_text(
+        json.dumps(
+            {g.guide.id: g.guide.model_dump(mode="json") for g in guide_set.guides}, ensure_ascii=False
+        ),
+        encoding="utf-8",
+    )
+    write_manifest(
+        new,
+        Manifest(
+            format=INDEX_FORMAT,
+            model_id=encoder.model_id,
+            dimension=int(vectors.shape[1]),
+            dictionary=dictionary.fingerprint(),
+            built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            doc_hashes=doc_hashes,
+            chunk_count=len(chunks),
+            approximate=dense.is_approximate,
+            skipped_files=report.skipped_files,
+        ),
+    )
+    _swap_into_place(staging, paths.root)
+    dictionary.write_userdict(cfg.jieba_dict_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Replace the live index in two renames, so a reader never sees half an index."""
+    retired = target.with_name(target.name + ".old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,244 @@
+"""Hybrid search over a built index: BM25 + dense, fused, one hit per document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from core.settings import IndexSettings
+from indexer.bm25 import BM25Index
+from indexer.chunks import SECTION_LABELS, SECTION_OF_LABEL, Chunk
+from indexer.encoder import DenseEncoder
+from indexer.fusion import best_per_document, reciprocal_rank_fusion, reweight
+from indexer.schema import Guide
+from indexer.store import IndexPaths, read_chunks, read_dictionary, read_manifest
+from indexer.text import ChineseTokenizer, normalize
+from indexer.vector_index import VectorIndex
+
+_MEANINGFUL_CHARS = ("\u3400", "\u9fff")
+
+
+Retrievers = Literal["hybrid", "bm25", "dense"]
+
+
+class QueryError(ValueError):
+    """A question that cannot be searched; the message is fit to show a resident."""
+
+
+class IndexNotBuiltError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kinds: frozenset[str] | None = None
+    doc_ids: frozenset[str] | None = None
+    sections: frozenset[str] | None = None
+
+    def admits(self, chunk: Chunk) -> bool:
+        return (
+            (self.kinds is None or chunk.kind in self.kinds)
+            and (self.doc_ids is None or chunk.doc_id in self.doc_ids)
+            and (self.sections is None or chunk.section in self.sections)
+        )
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    doc_id: str
+    kind: str
+    title: str
+    section: str
+    section_label: str
+    score: float
+    text: str
+    bm25_rank: int | None
+    dense_rank: int | None
+    dense_score: float | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: list[SearchHit]
+    confident: bool
+    truncated: bool = False
+    reason: str | None = None
+    expanded_query: str = ""
+    linked_guides: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query,
+            "confident": self.confident,
+            "reason": self.reason,
+            "truncated": self.truncated,
+            "linked_guides": list(self.linked_guides),
+            "results": [hit.__dict__ for hit in self.hits],
+        }
+
+
+def _has_text(text: str) -> bool:
+    return any(ch.isalnum() or _MEANINGFUL_CHARS[0] <= ch <= _MEANINGFUL_CHARS[1] for ch in text)
+
+
+class Searcher:
+    """Loaded once per process; thread-safe for reads."""
+
+    def __init__(self, settings: IndexSettings, encoder: DenseEncoder) -> None:
+        paths = IndexPaths(settings.index_dir)
+        manifest = read_manifest(paths)
+        if manifest is None:
+            raise IndexNotBuiltError(f"索引尚未构建：{settings.index_dir}（运行 python -m indexer build）")
+        if manifest.model_id != encoder.model_id:
+            raise IndexNotBuiltError(
+                f"索引由模型 {manifest.model_id} 构建，当前设置为 {encoder.model_id}："
+                "请重新运行 python -m indexer build"
+            )
+        self.settings = settings
+        self.manifest = manifest
+        self.encoder = encoder
+        self.chunks = read_chunks(paths)
+        self._doc_of = [chunk.doc_id for chunk in self.chunks]
+        self._section_position = {
+            (chunk.doc_id, chunk.section): i for i, chunk in reversed(list(enumerate(self.chunks)))
+        }
+        self.tokenizer = ChineseTokenizer(read_dictionary(paths), paths.userdict_dir / "userdict.txt")
+        self.bm25 = BM25Index.load(paths.bm25)
+        self.dense = VectorIndex.load(paths.faiss, nprobe=settings.ivf_nprobe)
+        raw_guides = json.loads(paths.guides.read_text(encoding="utf-8"))
+        self.guides: dict[str, Guide] = {gid: Guide.model_validate(data) for gid, data in raw_guides.items()}
+        self._guide_by_name = {guide.name: guide for guide in self.guides.values()}
+
+    def warm_up(self) -> None:
+        self.encoder.warm_up()
+        self.search("高龄补贴要带哪些材料", k=1)
+
+    def guide(self, id_or_name: str) -> Guide | None:
+        return self.guides.get(id_or_name) or self._guide_by_name.get(id_or_name)
+
+    def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
+        if filters is None:
+            return None
+        return np.fromiter((filters.admits(c) for c in self.chunks), dtype=bool, count=len(self.chunks))
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        *,
+        retrievers: Retrievers = "hybrid",
+    ) -> SearchResult:
+        """The k best documents for ``query``, each with its best-matching section.
+
+        ``retrievers`` other than hybrid exist for the benchmark, which compares each alone."""
+        if not isinstance(query, str) or not query.strip():
+            raise QueryError("问题不能为空，请输入您想办理的事项或问题。")
+        if k < 1:
+            raise QueryError("k 应为正整数")
+        cfg = self.settings
+        truncated = len(query) > cfg.max_query_chars
+        text = normalize(query[: cfg.max_query_chars])
+        if not _has_text(text):
+            return SearchResult(query, [], False, truncated, "问题里没有可识别的文字")
+
+        expanded = self.tokenizer.expand(text)
+        mask = self._mask(filters)
+        pool = cfg.candidates if mask is None else min(len(self.chunks), cfg.candidates * 20)
+
+        bm25_ids, _ = self.bm25.top(
+            self.tokenizer.tokenize(expanded.text), pool, None if mask is None else mask.astype(np.float32)
+        )
+        query_vector = self.encoder.encode_queries([expanded.dense_text])
+        dense_scores, dense_ids = self.dense.search(query_vector, pool)
+        dense_pairs = [
+            (int(i), float(s))
+            for i, s in zip(dense_ids[0], dense_scores[0], strict=True)
+            if i >= 0 and (mask is None or mask[i])
+        ][: cfg.candidates]
+        dense_score_of = dict(dense_pairs)
+
+        fused = reciprocal_rank_fusion(
+            [int(i) for i in bm25_ids[: cfg.candidates]] if retrievers != "dense" else [],
+            [i for i, _ in dense_pairs] if retrievers != "bm25" else [],
+            k=cfg.rrf_k,
+            bm25_weight=cfg.bm25_weight,
+            dense_weight=cfg.dense_weight,
+        )
+        linked = self.tokenizer.dictionary.linked_guides(text)
+        fused = reweight(fused, self._prior(linked, bool(expanded.aspects)))
+        asked_section = next((SECTION_OF_LABEL[a] for a in expanded.aspects if a in SECTION_OF_LABEL), None)
+        hits = [
+            self._hit(
+                self._section_chunk(item.position, asked_section),
+                item.score,
+                item.bm25_rank,
+                item.dense_rank,
+                dense_score_of.get(item.position),
+            )
+            for item in best_per_document(fused, self._doc_of)[:k]
+        ]
+
+        top_dense = dense_pairs[0][1] if dense_pairs else 0.0
+        confident, reason = self._confidence(top_dense, bool(linked), bool(hits))
+        return SearchResult(query, hits, confident, truncated, reason, expanded.text, linked)
+
+    def _section_chunk(self, position: int, section: str | None) -> int:
+        """The chunk of the same guide for the section the question asks about (好多钱 → 收费标准),
+        else the chunk that matched best."""
+        if section is None:
+            return position
+        return self._section_position.get((self.chunks[position].doc_id, section), position)
+
+    def _prior(self, linked: tuple[str, ...], asks_aspect: bool) -> Callable[[int], float]:
+        """Guides the question names are likelier; a question that names no service and asks
+        for no aspect of one (材料、收费…) is likelier about the policy (办事跑几次、容缺受理)."""
+        linked_set = set(linked)
+        cfg = self.settings
+        policy_prior = 1.0 if asks_aspect else cfg.policy_prior_without_service
+
+        def weight(position: int) -> float:
+            chunk = self.chunks[position]
+            if chunk.doc_id in linked_set:
+                return cfg.linked_guide_boost
+            if chunk.kind == "policy" and not linked_set:
+                return policy_prior
+            return 1.0
+
+        return weight
+
+    def _confidence(self, top_dense: float, names_service: bool, any_hit: bool) -> tuple[bool, str | None]:
+        """Confident when the question names a service we have a guide for, or is close enough
+        to some guide text; otherwise say so rather than offer an unrelated guide."""
+        if not any_hit:
+            return False, "没有找到相关内容"
+        if names_service or top_dense >= self.settings.min_dense_score:
+            return True, None
+        return False, "没有足够把握的匹配"
+
+    def _hit(
+        self,
+        position: int,
+        score: float,
+        bm25_rank: int | None,
+        dense_rank: int | None,
+        dense_score: float | None,
+    ) -> SearchHit:
+        chunk = self.chunks[position]
+        return SearchHit(
+            doc_id=chunk.doc_id,
+            kind=chunk.kind,
+            title=chunk.title,
+            section=chunk.section,
+            section_label=SECTION_LABELS.get(chunk.section, chunk.section),
+            score=round(score, 6),
+            text=chunk.text,
+            bm25_rank=bm25_rank,
+            dense_rank=dense_rank,
+            dense_score=None if dense_score is None else round(dense_score, 4),
+        )
