@@ -1,0 +1,199 @@
+"""``Services``: the Python API the dialogue layer and the gateway call; one unit of work per call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.settings import ServicesSettings, Settings, get_settings
+from services import applications, appointments, audit, catalog, feedback, ics
+from services.applications import ApplicationRequest, ApplicationView
+from services.appointments import Booking, BookingRequest, SlotView
+from services.audit import AuditView
+from services.catalog import Catalog, HallServiceView, HallView
+from services.context import Context
+from services.db import make_engine, make_sessionmaker, migrate
+from services.errors import DomainError, NotConfigured
+from services.feedback import (
+    ComplaintRequest,
+    ComplaintView,
+    HandoffRequest,
+    HandoffView,
+    RatingRequest,
+    RatingView,
+)
+from services.models import AppStatus, TicketStatus
+from services.workdays import local_now
+
+Clock = Callable[[], dt.datetime]
+
+
+class Services:
+    """Every operation commits on success and rolls back on error, except errors that ask to keep
+    their writes (a refused lookup keeps its audit row and rate-limit count)."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: ServicesSettings, *, clock: Clock | None = None
+    ):
+        self._sessions = sessions
+        self.settings = settings
+        self._clock = clock or (lambda: local_now(settings.timezone))
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, upgrade: bool = True) -> Services:
+        """Engine and sessions from the settings; migrates to head unless ``upgrade`` is False."""
+        settings = settings or get_settings()
+        config = settings.services
+        placeholder = ServicesSettings.model_fields["secret_key"].default.get_secret_value()
+        if settings.environment == "production" and config.secret_key.get_secret_value() == placeholder:
+            raise NotConfigured("生产环境须设置 ZY_SERVICES__SECRET_KEY（用于身份证号、手机号的加密摘要）。")
+        if upgrade:
+            migrate(config.database_url)
+        engine = make_engine(
+            config.database_url,
+            pool_size=config.pool_size,
+            max_overflow=config.max_overflow,
+            busy_timeout_ms=config.sqlite_busy_timeout_ms,
+        )
+        return cls(make_sessionmaker(engine), config)
+
+    def context(self) -> Context:
+        return Context(self.settings, self._clock())
+
+    @contextmanager
+    def unit(self) -> Iterator[tuple[Session, Context]]:
+        with self._sessions() as session:
+            try:
+                yield session, self.context()
+            except DomainError as error:
+                if error.keep_writes:
+                    session.commit()
+                else:
+                    session.rollback()
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
+
+    # 办件
+    def lookup_application(self, number: str, proof: str, sender_id: str) -> ApplicationView | None:
+        """The application if proof (ID last 6 or phone) matches, else None — the one neutral answer."""
+        with self.unit() as (session, ctx):
+            return applications.lookup(session, ctx, number, proof, sender_id)
+
+    def submit_application(
+        self, request: ApplicationRequest, *, handler: str, at: dt.datetime | None = None
+    ) -> ApplicationView:
+        with self.unit() as (session, ctx):
+            return applications.submit(session, ctx, request, handler=handler, at=at)
+
+    def advance_application(
+        self,
+        number: str,
+        status: AppStatus,
+        *,
+        handler: str,
+        note: str | None = None,
+        missing_materials: list[str] | None = None,
+        reason: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> ApplicationView:
+        with self.unit() as (session, ctx):
+            return applications.advance(
+                session,
+                ctx,
+                number,
+                status,
+                handler=handler,
+                note=note,
+                missing_materials=missing_materials,
+                reason=reason,
+                at=at,
+            )
+
+    # 大厅与预约
+    def sync_catalog(self, data: Catalog) -> None:
+        with self.unit() as (session, ctx):
+            catalog.sync_catalog(session, data, self.settings, ctx.now)
+
+    def halls(self) -> list[HallView]:
+        with self.unit() as (session, _ctx):
+            return catalog.list_halls(session)
+
+    def hall_services(self, hall_id: str) -> list[HallServiceView]:
+        with self.unit() as (session, _ctx):
+            return catalog.hall_services(session, hall_id)
+
+    def free_slots(self, hall_id: str, service_id: str, day: dt.date) -> list[SlotView]:
+        with self.unit() as (session, ctx):
+            return appointments.free_slots(session, ctx, hall_id, service_id, day)
+
+    def book(self, request: BookingRequest) -> Booking:
+        with self.unit() as (session, ctx):
+            return appointments.book(session, ctx, request)
+
+    def cancel(self, code: str, phone: str, *, actor: str) -> Booking:
+        with self.unit() as (session, ctx):
+            return appointments.cancel(session, ctx, code, phone, actor=actor)
+
+    def reschedule(self, code: str, phone: str, new_start: dt.datetime, *, actor: str) -> Booking:
+        with self.unit() as (session, ctx):
+            return appointments.reschedule(session, ctx, code, phone, new_start, actor=actor)
+
+    def booking(self, code: str) -> Booking:
+        with self.unit() as (session, _ctx):
+            return appointments.get_booking(session, code)
+
+    def booking_ics(self, code: str) -> bytes:
+        with self.unit() as (session, ctx):
+            return ics.booking_calendar(
+                appointments.get_booking(session, code), self.settings.timezone, stamp=ctx.now
+            )
+
+    # 评价、投诉、转人工
+    def rate(self, request: RatingRequest) -> RatingView:
+        with self.unit() as (session, ctx):
+            return feedback.rate(session, ctx, request)
+
+    def open_complaint(self, request: ComplaintRequest) -> ComplaintView:
+        with self.unit() as (session, ctx):
+            return feedback.open_complaint(session, ctx, request)
+
+    def complaint_status(self, tracking_number: str) -> ComplaintView:
+        with self.unit() as (session, _ctx):
+            return feedback.complaint_status(session, tracking_number)
+
+    def update_complaint(
+        self, tracking_number: str, status: TicketStatus, *, actor: str, resolution: str | None = None
+    ) -> ComplaintView:
+        with self.unit() as (session, ctx):
+            return feedback.update_complaint(
+                session, ctx, tracking_number, status, actor=actor, resolution=resolution
+            )
+
+    def open_handoff(self, request: HandoffRequest) -> HandoffView:
+        with self.unit() as (session, ctx):
+            return feedback.open_handoff(session, ctx, request)
+
+    def waiting_handoffs(self, *, limit: int = 50) -> list[HandoffView]:
+        with self.unit() as (session, _ctx):
+            return feedback.waiting_handoffs(session, limit=limit)
+
+    def claim_handoff(self, ticket: str, *, agent: str) -> HandoffView:
+        with self.unit() as (session, ctx):
+            return feedback.claim_handoff(session, ctx, ticket, agent=agent)
+
+    def close_handoff(self, ticket: str, *, agent: str) -> HandoffView:
+        with self.unit() as (session, ctx):
+            return feedback.close_handoff(session, ctx, ticket, agent=agent)
+
+    # 审计
+    def audit_log(
+        self, *, limit: int = 100, action: str | None = None, target: str | None = None
+    ) -> list[AuditView]:
+        with self.unit() as (session, _ctx):
+            return audit.recent(session, limit=limit, action=action, target=target)

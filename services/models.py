@@ -1,0 +1,319 @@
+"""ORM tables of the service backend; internal to ``services`` (callers use the facade).
+
+Every time is naive wall-clock time in the halls' zone (settings.services.timezone): one city,
+one zone, and SQLite has no zone-aware type, so both backends store the same thing.
+Personal identifiers are never stored in clear: a keyed hash for matching and the masked form
+for display (see services/identity.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _enum(enum: type[Enum], name: str) -> SqlEnum:
+    # Portable: a VARCHAR with a CHECK on both backends, storing the enum's value.
+    return SqlEnum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class AppStatus(str, Enum):
+    """办件 status; the main line is submitted → accepted → reviewing → decided → completed."""
+
+    submitted = "submitted"
+    accepted = "accepted"
+    reviewing = "reviewing"
+    decided = "decided"
+    completed = "completed"
+    needs_correction = "needs_correction"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class AppointmentStatus(str, Enum):
+    booked = "booked"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+class ComplaintKind(str, Enum):
+    complaint = "complaint"
+    correction = "correction"
+
+
+class TicketStatus(str, Enum):
+    open = "open"
+    processing = "processing"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class HandoffStatus(str, Enum):
+    waiting = "waiting"
+    claimed = "claimed"
+    closed = "closed"
+
+
+class Hall(Base):
+    __tablename__ = "halls"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    district: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(50))
+
+
+class ServiceItem(Base):
+    """One 事项 (guide) as the backend needs it: id, 事项名称 and its time limits."""
+
+    __tablename__ = "service_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    promised_days: Mapped[int] = mapped_column(Integer)
+    legal_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class HallService(Base):
+    """A service offered at a hall, at which window, with how many appointments per slot."""
+
+    __tablename__ = "hall_services"
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity"),)
+
+    hall_id: Mapped[str] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("service_items.id"), primary_key=True)
+    window: Mapped[str] = mapped_column(String(100))
+    capacity: Mapped[int] = mapped_column(Integer)
+
+
+class NumberSequence(Base):
+    """Last number handed out per prefix and day (e.g. ZW20261126), bumped atomically."""
+
+    __tablename__ = "number_sequences"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("service_items.id"), index=True)
+    service_name: Mapped[str] = mapped_column(String(100))
+    hall_id: Mapped[str | None] = mapped_column(ForeignKey("halls.id"))
+    window: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16))
+    applicant_name: Mapped[str] = mapped_column(String(60))
+    id_masked: Mapped[str] = mapped_column(String(18))
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    id_tail_hash: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AppStatus] = mapped_column(_enum(AppStatus, "app_status"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    promised_date: Mapped[dt.date | None] = mapped_column(Date)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    missing_materials: Mapped[list[str] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    events: Mapped[list[ApplicationEvent]] = relationship(
+        back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ApplicationEvent(Base):
+    """One step of an application's timeline: what happened, when, who handled it."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    status: Mapped[AppStatus] = mapped_column(_enum(AppStatus, "app_event_status"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    handler: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str | None] = mapped_column(Text)
+    missing_materials: Mapped[list[str] | None] = mapped_column(JSON)
+
+    application: Mapped[Application] = relationship(back_populates="events")
+
+
+class SlotCounter(Base):
+    """Seats taken in one slot for one service at one hall; the CHECK makes overbooking impossible."""
+
+    __tablename__ = "slot_counters"
+    __table_args__ = (
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
+        ForeignKeyConstraint(
+            ["hall_id", "service_id"],
+            ["hall_services.hall_id", "hall_services.service_id"],
+            name="fk_slot_counters_hall_service",
+        ),
+    )
+
+    hall_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot_start: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["hall_id", "service_id"],
+            ["hall_services.hall_id", "hall_services.service_id"],
+            name="fk_appointments_hall_service",
+        ),
+        # One active appointment per person and service, even under concurrent requests.
+        Index(
+            "uq_appointments_active_person_service",
+            "person_hash",
+            "service_id",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+        Index("ix_appointments_slot", "hall_id", "service_id", "slot_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    hall_id: Mapped[str] = mapped_column(String(32))
+    service_id: Mapped[str] = mapped_column(String(64))
+    slot_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    slot_end: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus, "appointment_status"))
+    name_masked: Mapped[str] = mapped_column(String(60))
+    id_masked: Mapped[str] = mapped_column(String(18))
+    person_hash: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    reschedules: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+        Index("uq_ratings_sender_turn", "sender_id", "turn_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    turn_id: Mapped[str] = mapped_column(String(64))
+    guide_id: Mapped[str | None] = mapped_column(ForeignKey("service_items.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Complaint(Base):
+    """投诉 or 曝光纠错, tracked by a number the resident can quote."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[ComplaintKind] = mapped_column(_enum(ComplaintKind, "complaint_kind"))
+    content: Mapped[str] = mapped_column(Text)
+    guide_id: Mapped[str | None] = mapped_column(ForeignKey("service_items.id"))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    contact_masked: Mapped[str | None] = mapped_column(String(11))
+    contact_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus, "ticket_status"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Handoff(Base):
+    """A conversation waiting for (or taken by) a human agent, with its transcript."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(32), unique=True)
+    sender_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus, "handoff_status"))
+    agent: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditRecord(Base):
+    """Who did what to which record, when, with what result. Append-only (database triggers)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RateCounter(Base):
+    """Hits per key in a fixed window; in the database so every gateway replica shares it."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

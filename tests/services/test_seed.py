@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from core.settings import ServicesSettings, Settings, get_settings
+from services.applications import count_by_status
+from services.catalog import Catalog, load_catalog
+from services.errors import NotConfigured
+from services.facade import Services
+from services.models import AppStatus
+from services.seed import seed
+
+
+@pytest.fixture(scope="module")
+def knowledge_catalog() -> Catalog:
+    settings = get_settings().knowledge
+    catalog = load_catalog(settings.guides_dir, settings.halls_file)
+    if len(catalog.services) < 2:
+        pytest.skip("knowledge/guides has fewer than two valid guides yet")
+    return catalog
+
+
+def test_demo_data_covers_every_status_and_every_service(svc: Services, knowledge_catalog: Catalog) -> None:
+    report = seed(svc, knowledge_catalog, count=200)
+    assert report.applications == 200
+    with svc.unit() as (session, _ctx):
+        by_status = count_by_status(session)
+    assert set(by_status) == set(AppStatus)
+    assert sum(by_status.values()) == 200
+    for status, (number, id_tail, phone) in report.samples.items():
+        view = svc.lookup_application(number, id_tail, f"web:demo-{status.value}")
+        assert view is not None and view.status is status
+        assert svc.lookup_application(number, phone, f"web:demo-{status.value}") is not None
+    assert seed(svc, knowledge_catalog, count=200).skipped  # idempotent
+
+
+def test_production_refuses_the_development_secret() -> None:
+    settings = Settings(environment="production", services=ServicesSettings(database_url="sqlite://"))
+    with pytest.raises(NotConfigured, match="ZY_SERVICES__SECRET_KEY"):
+        Services.from_settings(settings, upgrade=False)
+    fine = Settings(
+        environment="production",
+        services=ServicesSettings(database_url="sqlite://", secret_key=SecretStr("a-real-secret")),
+    )
+    assert (
+        Services.from_settings(fine, upgrade=False).settings.secret_key.get_secret_value() == "a-real-secret"
+    )
