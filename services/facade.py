@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ServicesSettings, Settings, get_settings
@@ -59,6 +61,15 @@ class Services:
             busy_timeout_ms=config.sqlite_busy_timeout_ms,
         )
         return cls(make_sessionmaker(engine), config)
+
+    def ping(self) -> bool:
+        """True when the database answers; for readiness checks."""
+        try:
+            with self._sessions() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
 
     def context(self) -> Context:
         return Context(self.settings, self._clock())

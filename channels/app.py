@@ -1,0 +1,59 @@
+"""The gateway: the one process residents and operators reach."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from channels.limits import BodySizeLimit
+from channels.rasa_client import RasaClient
+from channels.routes import chat, health, search
+from channels.turns import TurnHandler
+from channels.wechat.routes import router as wechat_router
+from core.settings import Settings, get_settings
+from services.api import public_router, staff_router
+from services.facade import Services
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _staff_guard(settings: Settings) -> Callable[..., None]:
+    expected = settings.gateway.staff_token.get_secret_value()
+
+    def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
+            raise HTTPException(status_code=401, detail="需要工作人员凭证")
+
+    return check
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway = settings.gateway
+        token = gateway.rasa_token.get_secret_value() if gateway.rasa_token else None
+        rasa = RasaClient(gateway.rasa_url, timeout=gateway.rasa_timeout_seconds, token=token)
+        app.state.settings = settings
+        app.state.services = services or Services.from_settings(settings)
+        app.state.turns = TurnHandler(rasa, gateway)
+        yield
+        await rasa.close()
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = FastAPI(title="遵义市政务服务智能助手网关", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.gateway.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+    app.include_router(search.router)
+    app.include_router(wechat_router)
+    app.include_router(public_router, prefix="/api/services")
+    app.include_router(staff_router, prefix="/api/staff", dependencies=[Depends(_staff_guard(settings))])
+    return app

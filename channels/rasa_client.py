@@ -1,0 +1,92 @@
+"""The gateway's only way to Rasa: its REST channel and /model/parse, with timeouts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from channels.messages import Button, OutgoingMessage, Source
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa (or the action server behind it) did not answer in time or answered with an error."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, *, timeout: float, token: str | None = None) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._params = {"token": token} if token else {}
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        try:
+            response = await self._client.post(path, json=body, params=self._params)
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa {path}: {type(error).__name__}") from error
+        if not 200 <= response.status_code < 300:
+            raise RasaUnavailable(f"Rasa {path}: HTTP {response.status_code}")
+        return response.json()
+
+    async def parse(self, text: str) -> tuple[str | None, float | None]:
+        """(intent, confidence) from the NLU alone, for logging and the operators' console."""
+        result = await self._post("/model/parse", {"text": text})
+        intent = result.get("intent") or {}
+        return intent.get("name"), intent.get("confidence")
+
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutgoingMessage]:
+        replies = await self._post(
+            "/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata}
+        )
+        return merge_custom_into_text([to_message(reply) for reply in replies])
+
+    async def latest(self, sender_id: str) -> tuple[str | None, float | None, str | None]:
+        """(intent, confidence, service slot) of the sender's last message, read from the tracker
+        without its events, so the turn log needs no second NLU pass."""
+        try:
+            response = await self._client.get(
+                f"/conversations/{sender_id}/tracker", params={**self._params, "include_events": "NONE"}
+            )
+        except httpx.HTTPError:
+            return None, None, None
+        if not 200 <= response.status_code < 300:
+            return None, None, None
+        tracker = response.json()
+        intent = (tracker.get("latest_message") or {}).get("intent") or {}
+        return intent.get("name"), intent.get("confidence"), (tracker.get("slots") or {}).get("service")
+
+    async def alive(self) -> bool:
+        try:
+            response = await self._client.get("/status", params=self._params)
+        except httpx.HTTPError:
+            return False
+        return 200 <= response.status_code < 300 and bool(response.json().get("model_file"))
+
+
+def to_message(reply: dict[str, Any]) -> OutgoingMessage:
+    """One Rasa REST reply → our message; custom payloads carry cards and their sources."""
+    custom = dict(reply.get("custom") or {})
+    sources = [Source(**source) for source in custom.pop("sources", [])]
+    return OutgoingMessage(
+        text=reply.get("text"),
+        buttons=[Button(title=b["title"], payload=b["payload"]) for b in reply.get("buttons") or []],
+        payload=custom or None,
+        sources=sources,
+    )
+
+
+def merge_custom_into_text(messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
+    """Rasa sends an action's text and its card (custom JSON) as two replies; rejoin them so
+    the channel shows one answer with its card and sources."""
+    merged: list[OutgoingMessage] = []
+    for message in messages:
+        if message.text is None and not message.buttons and merged and merged[-1].payload is None:
+            previous = merged[-1]
+            merged[-1] = previous.model_copy(
+                update={"payload": message.payload, "sources": previous.sources + message.sources}
+            )
+        else:
+            merged.append(message)
+    return merged

@@ -1,0 +1,49 @@
+"""Liveness and readiness: /readyz names the part that is down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from channels.dependencies import SettingsDep, TurnsDep
+
+router = APIRouter(tags=["运维"])
+
+
+@router.get("/healthz", summary="进程存活")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _action_server_up(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            response = await client.get(f"{url}/health")
+    except httpx.HTTPError:
+        return False
+    return 200 <= response.status_code < 300
+
+
+def _index_up() -> bool:
+    from indexer.api import get_searcher
+
+    try:
+        return get_searcher().manifest.chunk_count > 0
+    except Exception:  # a missing or stale index means "not ready"
+        return False
+
+
+@router.get("/readyz", summary="依赖是否就绪：Rasa、动作服务器、数据库、索引")
+async def readyz(request: Request, settings: SettingsDep, turns: TurnsDep) -> JSONResponse:
+    checks: dict[str, Any] = {
+        "rasa": await turns.rasa_alive(),
+        "action_server": await _action_server_up(settings.gateway.action_server_url),
+        "database": await run_in_threadpool(request.app.state.services.ping),
+        "index": await run_in_threadpool(_index_up),
+    }
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

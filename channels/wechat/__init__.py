@@ -1,0 +1,1 @@
+"""The WeChat official-account channel: ``router`` serves /wechat; ``python -m channels.wechat menu``."""
