@@ -35,5 +35,8 @@ lint: setup
 bench-retrieval: index
 	@$(PY) -m bench.retrieval
 
+bench-nlu: train
+	@$(PY) -m bench.nlu
+
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -10,10 +11,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from channels.limits import BodySizeLimit
 from channels.rasa_client import RasaClient
-from channels.routes import chat, health, search
+from channels.routes import chat, health, search, widget
 from channels.turns import TurnHandler
 from channels.wechat.routes import router as wechat_router
 from core.settings import Settings, get_settings
@@ -33,6 +35,15 @@ def _staff_guard(settings: Settings) -> Callable[..., None]:
     return check
 
 
+def _warm_search() -> None:
+    from indexer.api import get_searcher
+
+    try:
+        get_searcher().warm_up()
+    except Exception as error:  # a missing index is reported by /readyz, not fatal here
+        logging.getLogger(__name__).warning("search not warmed up: %s", error)
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -44,7 +55,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.settings = settings
         app.state.services = services or Services.from_settings(settings)
         app.state.turns = TurnHandler(rasa, gateway)
+        # Load the search model off the event loop so the first /api/search doesn't wait for it.
+        warming = asyncio.create_task(run_in_threadpool(_warm_search))
         yield
+        warming.cancel()
         await rasa.close()
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -54,6 +68,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(chat.router)
     app.include_router(search.router)
     app.include_router(wechat_router)
+    app.include_router(widget.router)
     app.include_router(public_router, prefix="/api/services")
     app.include_router(staff_router, prefix="/api/staff", dependencies=[Depends(_staff_guard(settings))])
     return app

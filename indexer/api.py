@@ -38,5 +38,11 @@ def guide_materials(id_or_name: str) -> list[Material]:
     return list(guide.materials)
 
 
+def policy_item_text(doc_id: str) -> str | None:
+    """The full text of a policy item, for quoting it as the answer."""
+    chunk = get_searcher().document_chunk(doc_id)
+    return None if chunk is None or chunk.kind != "policy" else chunk.text
+
+
 def list_guides() -> list[Guide]:
     return sorted(get_searcher().guides.values(), key=lambda guide: guide.name)

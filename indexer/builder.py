@@ -20,6 +20,7 @@ from indexer.dictionary import load_dictionary
 from indexer.encoder import DenseEncoder
 from indexer.loader import Problem, content_hash, load_guides
 from indexer.policy import faq_file, load_policy_faq, parse_policy
+from indexer.rasa_data import RASA_DATA_NAME, write_rasa_service_data
 from indexer.store import (
     INDEX_FORMAT,
     IndexPaths,
@@ -118,6 +119,7 @@ def build_index(
         and previous.dictionary == dictionary.fingerprint()
         and previous.doc_hashes == doc_hashes
         and cfg.jieba_dict_dir.joinpath("userdict.txt").exists()
+        and cfg.rasa_data_dir.joinpath(RASA_DATA_NAME).exists()
     ):
         report.up_to_date, report.chunks = True, previous.chunk_count
         report.seconds = time.perf_counter() - started
@@ -192,6 +194,7 @@ def build_index(
     )
     _swap_into_place(staging, paths.root)
     dictionary.write_userdict(cfg.jieba_dict_dir)
+    write_rasa_service_data([g.guide for g in guide_set.guides], dictionary, cfg.rasa_data_dir)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -118,6 +118,11 @@ class Searcher:
         self.encoder.warm_up()
         self.search("高龄补贴要带哪些材料", k=1)
 
+    def document_chunk(self, doc_id: str) -> Chunk | None:
+        """The first chunk of a document: for a policy item, the item's own text."""
+        position = next((i for i, doc in enumerate(self._doc_of) if doc == doc_id), None)
+        return None if position is None else self.chunks[position]
+
     def guide(self, id_or_name: str) -> Guide | None:
         return self.guides.get(id_or_name) or self._guide_by_name.get(id_or_name)
 

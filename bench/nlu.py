@@ -1,0 +1,68 @@
+"""NLU quality on the held-out split: ``.venv/bin/python -m bench.nlu``.
+
+Trains the model if its inputs changed (printing how long that took), runs
+``rasa test nlu`` on bench/data/nlu_test.yml and prints intent macro-F1 and entity F1.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from core.rasa_model import ensure_trained, rasa_env
+from core.settings import PROJECT_ROOT, VAR_DIR, get_settings
+
+TEST_SPLIT = Path(__file__).parent / "data" / "nlu_test.yml"
+
+
+def main() -> None:
+    settings = get_settings()
+    started = time.perf_counter()
+    model = ensure_trained(settings)
+    print(f"训练（或确认模型已是最新）用时 {time.perf_counter() - started:.0f} s")
+    out = VAR_DIR / "nlu_results"
+    subprocess.run(
+        [
+            str(settings.rasa.executable),
+            "test",
+            "nlu",
+            "--nlu",
+            str(TEST_SPLIT),
+            "--model",
+            str(model),
+            "--out",
+            str(out),
+            "--no-plot",
+        ],
+        cwd=PROJECT_ROOT,
+        env=rasa_env(),
+        check=True,
+        capture_output=True,
+    )
+    intents = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+    print(
+        f"意图 macro-F1：{intents['macro avg']['f1-score']:.3f}（准确率 {intents['accuracy']:.3f}，"
+        f"{intents['macro avg']['support']} 条）"
+    )
+    entity_report = out / "DIETClassifier_report.json"
+    if entity_report.exists():
+        entities = json.loads(entity_report.read_text(encoding="utf-8"))
+        micro, macro = entities["micro avg"]["f1-score"], entities["macro avg"]["f1-score"]
+        print(f"实体 F1：micro {micro:.3f}，macro {macro:.3f}")
+    worst = sorted(
+        (
+            (name, row["f1-score"])
+            for name, row in intents.items()
+            if isinstance(row, dict)
+            and "f1-score" in row
+            and name not in ("macro avg", "weighted avg", "micro avg")
+        ),
+        key=lambda pair: pair[1],
+    )[:5]
+    print("最弱的意图：" + "，".join(f"{name} {f1:.2f}" for name, f1 in worst))
+
+
+if __name__ == "__main__":
+    main()

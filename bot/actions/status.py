@@ -1,0 +1,69 @@
+"""The application-status form: number plus proof, answered only when they match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.backend import get_services
+from services.applications import NEUTRAL_ANSWER, normalise_number
+from services.errors import DomainError, RateLimited
+
+
+class ValidateApplicationStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_application_status_form"
+
+    def validate_application_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"application_number": normalise_number(str(value))}
+        except DomainError as error:
+            dispatcher.utter_message(text=error.message)
+            return {"application_number": None}
+
+    def validate_status_proof(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        proof = "".join(str(value).split()).upper()
+        if len(proof) in (6, 11, 18):
+            return {"status_proof": proof}
+        dispatcher.utter_message(text="请输入身份证号后6位（如 02001X），或11位手机号。")
+        return {"status_proof": None}
+
+
+class ActionCheckApplicationStatus(Action):
+    def name(self) -> str:
+        return "action_check_application_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        number = tracker.get_slot("application_number") or ""
+        proof = tracker.get_slot("status_proof") or ""
+        proof = proof[-6:] if len(proof) == 18 else proof
+        clear = [SlotSet("application_number", None), SlotSet("status_proof", None)]
+        try:
+            found = get_services().lookup_application(number, proof, tracker.sender_id)
+        except RateLimited as error:
+            dispatcher.utter_message(text=error.message)
+            return clear
+        except DomainError:
+            found = None
+        if found is None:
+            dispatcher.utter_message(text=NEUTRAL_ANSWER)
+            return clear
+        steps = "\n".join(f"{step.at:%m-%d %H:%M} {step.label}" for step in found.timeline)
+        promised = f"\n承诺办结日期：{found.promised_date:%Y年%m月%d日}" if found.promised_date else ""
+        missing = f"\n需补正材料：{'、'.join(found.missing_materials)}" if found.missing_materials else ""
+        dispatcher.utter_message(
+            text=f"办件 {found.number}（{found.service_name}）当前状态：{found.status_label}"
+            f"{promised}{missing}\n{steps}",
+            json_message={"type": "application_status", "number": found.number, "status": found.status.value},
+        )
+        return clear
