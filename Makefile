@@ -26,6 +26,7 @@ run: train
 	@$(PY) -m core.run
 
 test: train
+	@bash scripts/setup_browser.sh
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

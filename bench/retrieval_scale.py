@@ -51,7 +51,9 @@ def _in_child(job: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 
 def _synthetic_tokens(real: list[list[str]], count: int, rng: np.random.Generator) -> list[list[str]]:
-    vocabulary, frequency = np.unique(np.concatenate([np.array(t, dtype=object) for t in real]), return_counts=True)
+    vocabulary, frequency = np.unique(
+        np.concatenate([np.array(t, dtype=object) for t in real]), return_counts=True
+    )
     probability = frequency / frequency.sum()
     corpus = []
     for i in tqdm(range(count), desc="合成分词语料", unit="片段", mininterval=5, disable=None):
@@ -150,7 +152,9 @@ def main() -> None:
     settings = get_settings()
     searcher = Searcher(settings.index, make_encoder(settings))
     searcher.warm_up()
-    questions = [q["q"] for q in yaml.safe_load((DATA / "retrieval_eval.yaml").read_text("utf-8"))["questions"]]
+    questions = [
+        q["q"] for q in yaml.safe_load((DATA / "retrieval_eval.yaml").read_text("utf-8"))["questions"]
+    ]
     questions = questions[: args.queries]
     real_tokens = [searcher.tokenizer.tokenize(chunk.text) for chunk in searcher.chunks]
     query_tokens = [searcher.tokenizer.tokenize(searcher.tokenizer.expand(q).text) for q in questions]
@@ -160,18 +164,24 @@ def main() -> None:
 
     per_second, encode_p50, encode_p95 = encoder_throughput(searcher, questions)
     print(f"合成语料：{args.guides:,} 个事项，{count:,} 个片段（真实片段 {len(real_tokens)} 个）")
-    print(f"编码器：{per_second:.1f} 片段/秒（约128词元，设备 {settings.index.device}）；"
-          f"单个问题编码 p50 {encode_p50:.1f} ms，p95 {encode_p95:.1f} ms；"
-          f"真实编码 {count:,} 个片段约需 {count / per_second / 3600:.1f} 小时")
+    print(
+        f"编码器：{per_second:.1f} 片段/秒（约128词元，设备 {settings.index.device}）；"
+        f"单个问题编码 p50 {encode_p50:.1f} ms，p95 {encode_p95:.1f} ms；"
+        f"真实编码 {count:,} 个片段约需 {count / per_second / 3600:.1f} 小时"
+    )
 
     bm25 = _in_child(bm25_part, real_tokens, query_tokens, count)
-    print(f"BM25 (bm25s)：构建 {bm25['build_s']:.0f} s，峰值内存 {bm25['peak_mib']:,.0f} MiB，"
-          f"检索 p50 {bm25['p50_ms']:.1f} ms，p95 {bm25['p95_ms']:.1f} ms")
+    print(
+        f"BM25 (bm25s)：构建 {bm25['build_s']:.0f} s，峰值内存 {bm25['peak_mib']:,.0f} MiB，"
+        f"检索 p50 {bm25['p50_ms']:.1f} ms，p95 {bm25['p95_ms']:.1f} ms"
+    )
     dense = _in_child(faiss_part, real_vectors, query_vectors, count, settings.index.ivf_nprobe)
     kind = "IVF（近似）" if dense["approximate"] else "Flat（精确）"
-    print(f"FAISS {kind}：构建 {dense['build_s']:.0f} s，峰值内存 {dense['peak_mib']:,.0f} MiB，"
-          f"检索 p50 {dense['p50_ms']:.2f} ms，p95 {dense['p95_ms']:.2f} ms，"
-          f"对精确检索的 recall@10 {dense['recall10']:.3f}（nprobe={settings.index.ivf_nprobe}）")
+    print(
+        f"FAISS {kind}：构建 {dense['build_s']:.0f} s，峰值内存 {dense['peak_mib']:,.0f} MiB，"
+        f"检索 p50 {dense['p50_ms']:.2f} ms，p95 {dense['p95_ms']:.2f} ms，"
+        f"对精确检索的 recall@10 {dense['recall10']:.3f}（nprobe={settings.index.ivf_nprobe}）"
+    )
     total_p95 = encode_p95 + bm25["p95_ms"] + dense["p95_ms"]
     print(f"一次检索 p95 上界（编码 + BM25 + FAISS 各自 p95 之和）：{total_p95:.1f} ms")
 

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -64,6 +65,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = FastAPI(title="遵义市政务服务智能助手网关", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimit, max_bytes=settings.gateway.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.gateway.widget_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(search.router)

@@ -137,6 +137,10 @@ class GatewaySettings(BaseModel):
     )
     max_text_chars: int = Field(default=500, ge=10)
     turns_per_minute: int = Field(default=30, ge=1, description="Messages one sender may send per minute")
+    widget_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="Government pages allowed to embed the widget and call /api (CORS allow-list)",
+    )
     staff_token: SecretStr = Field(
         default=SecretStr("dev-staff-token"),
         description="Bearer token for the staff API and operator console",

@@ -110,3 +110,14 @@ def test_staff_api_needs_the_staff_token(client: TestClient) -> None:
 def test_public_services_api_is_mounted(client: TestClient) -> None:
     halls = client.get("/api/services/halls").json()
     assert isinstance(halls, list)
+
+
+def test_only_allowed_pages_may_call_the_api_from_a_browser(client: TestClient) -> None:
+    allowed = client.options(
+        "/api/chat", headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST"}
+    )
+    assert allowed.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
+    foreign = client.options(
+        "/api/chat", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in foreign.headers
