@@ -1,0 +1,155 @@
+"""Custom actions with the real indexer and a fresh SQLite services database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import backend
+from bot.actions.policy import ActionAnswerPolicy
+from bot.actions.service_question import ActionAnswerServiceQuestion
+from bot.actions.status import ActionCheckApplicationStatus
+from bot.actions.tickets import ActionOpenHandoff, score_in
+from core.settings import ServicesSettings, get_settings
+from services.applications import ApplicationRequest
+from services.catalog import load_catalog
+from services.facade import Services
+
+pytestmark = pytest.mark.slow
+
+
+def tracker(
+    text: str,
+    intent: str,
+    *,
+    entities: list[dict] | None = None,
+    slots: dict | None = None,
+    events: list[dict] | None = None,
+) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
+    return Tracker("web:test", slots or {}, latest, events or [], False, None, {}, "action_listen")
+
+
+async def run(action: Any, track: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, {})
+    return dispatcher.messages, events
+
+
+def text_of(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    base = get_settings()
+    settings = base.model_copy(
+        update={
+            "services": ServicesSettings(
+                **{**base.services.model_dump(), "database_url": f"sqlite:///{tmp_path / 's.db'}"}
+            )
+        }
+    )
+    facade = Services.from_settings(settings)
+    facade.sync_catalog(load_catalog(settings.knowledge.guides_dir, settings.knowledge.halls_file))
+    previous, backend._services = backend._services, facade
+    yield facade
+    backend._services = previous
+
+
+async def test_fee_answer_cites_the_guide_and_remembers_it() -> None:
+    entities = [{"entity": "service", "value": "城乡居民基本医疗保险参保缴费"}]
+    messages, events = await run(
+        ActionAnswerServiceQuestion(), tracker("新农合交好多钱", "ask_fee", entities=entities)
+    )
+    text = text_of(messages)
+    assert "收费标准" in text and "来源：《城乡居民基本医疗保险参保缴费》" in text and "示例数据" in text
+    assert SlotSet("service", "城乡居民基本医疗保险参保缴费") in events
+    card = next(m["custom"] for m in messages if m.get("custom"))
+    assert card["type"] == "guide_card" and card["sources"][0]["updated"]
+
+
+async def test_follow_up_without_a_service_uses_the_remembered_one() -> None:
+    slots = {"service": "高龄补贴申领"}
+    messages, _ = await run(ActionAnswerServiceQuestion(), tracker("那在哪点办", "ask_location", slots=slots))
+    assert "「高龄补贴申领」可以到这些地方办理" in text_of(messages)
+
+
+async def test_a_newly_named_service_replaces_the_remembered_one() -> None:
+    slots = {"service": "高龄补贴申领"}
+    messages, events = await run(
+        ActionAnswerServiceQuestion(), tracker("那残疾证要带哪些材料", "ask_materials", slots=slots)
+    )
+    assert "「残疾人证办理」需要准备" in text_of(messages)
+    assert SlotSet("service", "残疾人证办理") in events
+
+
+async def test_materials_are_numbered_with_form_and_marks() -> None:
+    messages, _ = await run(ActionAnswerServiceQuestion(), tracker("高龄补贴要带啥子", "ask_materials"))
+    text = text_of(messages)
+    assert "1. 《遵义市高龄补贴申请审批表》" in text and "原件和复印件" in text and "可用电子证照" in text
+    assert [b["title"] for b in messages[0]["buttons"]] == ["预约办理", "全部材料", "我符合条件吗"]
+
+
+async def test_unrelated_question_is_not_answered_with_a_guide() -> None:
+    messages, events = await run(ActionAnswerServiceQuestion(), tracker("明天会下雨不", "ask_process"))
+    assert "没有把握" in text_of(messages) and "12345" in text_of(messages)
+    assert events == []
+
+
+async def test_policy_answer_quotes_the_item() -> None:
+    messages, _ = await run(ActionAnswerPolicy(), tracker("啥子叫容缺受理", "ask_policy"))
+    text = text_of(messages)
+    assert "第9条" in text and "容缺受理" in text and "遵府办发〔2017〕39号" in text
+
+
+async def test_status_needs_the_matching_proof(services: Services) -> None:
+    application = services.submit_application(
+        ApplicationRequest(
+            service_id="gaoling_butie",
+            applicant_name="王德明",
+            id_number="520302194503010024",
+            phone="15885211234",
+            channel="window",
+            hall_id="city",
+        ),
+        handler="窗口",
+    )
+    wrong, _ = await run(
+        ActionCheckApplicationStatus(),
+        tracker(
+            "111111", "inform", slots={"application_number": application.number, "status_proof": "111111"}
+        ),
+    )
+    assert "没有查到" in text_of(wrong) and "高龄补贴" not in text_of(wrong)
+    right, events = await run(
+        ActionCheckApplicationStatus(),
+        tracker(
+            "15885211234",
+            "inform",
+            slots={"application_number": application.number, "status_proof": "15885211234"},
+        ),
+    )
+    assert application.number in text_of(right) and "高龄补贴申领" in text_of(right)
+    assert SlotSet("status_proof", None) in events
+
+
+async def test_handoff_opens_a_ticket_with_the_transcript(services: Services) -> None:
+    events = [{"event": "user", "text": "低保咋个办"}, {"event": "bot", "text": "……"}]
+    messages, _ = await run(ActionOpenHandoff(), tracker("转人工", "request_human", events=events))
+    assert "工单号" in text_of(messages)
+    (waiting,) = services.waiting_handoffs()
+    assert [line.text for line in waiting.transcript][:1] == ["低保咋个办"]
+
+
+@pytest.mark.parametrize(
+    "text, score", [("5分", 5), ("给个四星", 4), ("3", 3), ("很好", None), ("10分", None)]
+)
+def test_rating_scores_are_read_from_text(text: str, score: int | None) -> None:
+    assert score_in(text) == score
