@@ -51,19 +51,22 @@ def _in_child(job: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 
 def _synthetic_tokens(real: list[list[str]], count: int, rng: np.random.Generator) -> list[list[str]]:
-    vocabulary, frequency = np.unique(
-        np.concatenate([np.array(t, dtype=object) for t in real]), return_counts=True
-    )
-    probability = frequency / frequency.sum()
+    """Real chunks' tokens with ~30% swapped for corpus words drawn by frequency (sampled in one
+    vectorised call), plus one token naming the synthetic guide."""
+    vocabulary, frequency = np.unique([token for tokens in real for token in tokens], return_counts=True)
+    sources = [real[i % len(real)] for i in range(count)]
+    lengths = np.fromiter((len(tokens) for tokens in sources), dtype=np.int64, count=count)
+    swap = rng.random(int(lengths.sum())) < 0.3
+    replacements = iter(rng.choice(vocabulary, size=int(swap.sum()), p=frequency / frequency.sum()).tolist())
     corpus = []
-    for i in tqdm(range(count), desc="合成分词语料", unit="片段", mininterval=5, disable=None):
-        tokens = list(real[i % len(real)])
-        swap = rng.random(len(tokens)) < 0.3
-        replacements = rng.choice(vocabulary, size=int(swap.sum()), p=probability)
-        for position, word in zip(np.flatnonzero(swap), replacements, strict=True):
-            tokens[position] = word
-        tokens.append(f"事项{i // CHUNKS_PER_GUIDE}")
-        corpus.append(tokens)
+    offset = 0
+    for i, tokens in enumerate(tqdm(sources, desc="合成分词语料", unit="片段", mininterval=5, disable=None)):
+        mask = swap[offset : offset + len(tokens)].tolist()
+        offset += len(tokens)
+        corpus.append(
+            [next(replacements) if swapped else token for token, swapped in zip(tokens, mask, strict=True)]
+            + [f"事项{i // CHUNKS_PER_GUIDE}"]
+        )
     return corpus
 
 
