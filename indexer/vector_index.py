@@ -15,8 +15,19 @@ class VectorIndex:
     def __init__(self, index: faiss.Index, *, nprobe: int = 16) -> None:
         self._index = index
         self.nprobe = nprobe
-        if isinstance(index, faiss.IndexIVF):
-            index.nprobe = nprobe
+
+    @property
+    def nprobe(self) -> int:
+        """How many IVF lists a search visits: recall against speed (no effect on a flat index)."""
+        return self._nprobe
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("nprobe must be positive")
+        self._nprobe = value
+        if isinstance(self._index, faiss.IndexIVF):
+            self._index.nprobe = value
 
     @classmethod
     def build(cls, vectors: np.ndarray, *, flat_max: int = 50_000, nprobe: int = 16) -> VectorIndex:
