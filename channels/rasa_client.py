@@ -30,12 +30,6 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa {path}: HTTP {response.status_code}")
         return response.json()
 
-    async def parse(self, text: str) -> tuple[str | None, float | None]:
-        """(intent, confidence) from the NLU alone, for logging and the operators' console."""
-        result = await self._post("/model/parse", {"text": text})
-        intent = result.get("intent") or {}
-        return intent.get("name"), intent.get("confidence")
-
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutgoingMessage]:
         replies = await self._post(
             "/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata}

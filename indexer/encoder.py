@@ -58,14 +58,6 @@ class DenseEncoder:
             self._model = SentenceTransformer(str(self.model_path), device=self.device)
             self._model.max_seq_length = self.max_seq_length
 
-    @property
-    def dimension(self) -> int:
-        self.warm_up()
-        assert self._model is not None
-        dim = self._model.get_sentence_embedding_dimension()
-        assert dim is not None
-        return int(dim)
-
     def _encode(self, texts: list[str], prefix: str, show_progress: bool) -> np.ndarray:
         self.warm_up()
         assert self._model is not None

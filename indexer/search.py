@@ -68,7 +68,6 @@ class SearchResult:
     confident: bool
     truncated: bool = False
     reason: str | None = None
-    expanded_query: str = ""
     linked_guides: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict:
@@ -191,7 +190,7 @@ class Searcher:
 
         top_dense = dense_pairs[0][1] if dense_pairs else 0.0
         confident, reason = self._confidence(top_dense, bool(linked), bool(hits))
-        return SearchResult(query, hits, confident, truncated, reason, expanded.text, linked)
+        return SearchResult(query, hits, confident, truncated, reason, linked)
 
     def _section_chunk(self, position: int, section: str | None) -> int:
         """The chunk of the same guide for the section the question asks about (好多钱 → 收费标准),

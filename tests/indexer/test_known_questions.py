@@ -39,3 +39,14 @@ def test_policy_questions_cite_the_plan(question: str) -> None:
 @pytest.mark.parametrize("question", ["今天遵义天气咋样", "帮我写一首关于秋天的诗", "茅台股票明天会涨不"])
 def test_unrelated_questions_get_no_confident_match(question: str) -> None:
     assert not get_searcher().search(question, k=3).confident
+
+
+def test_python_api_lists_guides_and_their_materials() -> None:
+    from indexer.api import guide_materials, list_guides
+
+    assert len(list_guides()) >= 40
+    materials = guide_materials("高龄补贴申领")
+    assert materials[0].name == "《遵义市高龄补贴申请审批表》"
+    assert [m.name for m in guide_materials("gaoling_butie")] == [m.name for m in materials]
+    with pytest.raises(KeyError):
+        guide_materials("不存在的事项")
