@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -44,6 +45,14 @@ def rasa_env() -> dict[str, str]:
 def ensure_trained(settings: Settings, *, force: bool = False) -> Path:
     """Train into ``models/zunyi.tar.gz`` unless the stamp says these exact inputs made it."""
     target = model_path(settings)
+    settings.rasa.models_dir.mkdir(parents=True, exist_ok=True)
+    # Two trainings at once (make test beside make bench-nlu) would write the same model file.
+    with (settings.rasa.models_dir / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _train_unless_current(settings, target, force=force)
+
+
+def _train_unless_current(settings: Settings, target: Path, *, force: bool) -> Path:
     stamp = target.with_suffix(".sha256")
     wanted = fingerprint(settings)
     if not force and target.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
