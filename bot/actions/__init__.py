@@ -2,15 +2,24 @@
 
 from bot.actions.fallback import ActionDefaultFallback
 from bot.actions.policy import ActionAnswerPolicy
+from bot.actions.rating import ActionOfferRating, ActionRecordFeedback
 from bot.actions.service_question import ActionAnswerServiceQuestion
-from bot.actions.status import ActionCheckApplicationStatus, ValidateApplicationStatusForm
-from bot.actions.tickets import ActionOpenComplaint, ActionOpenHandoff, ActionRecordFeedback
+from bot.actions.status import (
+    ActionAskApplicationNumber,
+    ActionAskStatusProof,
+    ActionCheckApplicationStatus,
+    ValidateApplicationStatusForm,
+)
+from bot.actions.tickets import ActionOpenComplaint, ActionOpenHandoff
 
 __all__ = [
     "ActionAnswerPolicy",
     "ActionAnswerServiceQuestion",
+    "ActionAskApplicationNumber",
+    "ActionAskStatusProof",
     "ActionCheckApplicationStatus",
     "ActionDefaultFallback",
+    "ActionOfferRating",
     "ActionOpenComplaint",
     "ActionOpenHandoff",
     "ActionRecordFeedback",

@@ -14,6 +14,33 @@ from services.applications import NEUTRAL_ANSWER, normalise_number
 from services.errors import DomainError, RateLimited
 
 
+class ActionAskApplicationNumber(Action):
+    """Form prompts are actions rather than utter_ask_* responses: Rasa's validator counts
+    a response as unused unless a story names it, and forms never do."""
+
+    def name(self) -> str:
+        return "action_ask_application_status_form_application_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            text="请告诉我办件编号（受理回执上以 ZW 开头的14位编号，例如 ZW202611030012）。"
+        )
+        return []
+
+
+class ActionAskStatusProof(Action):
+    def name(self) -> str:
+        return "action_ask_application_status_form_status_proof"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text="为保护您的信息，请再提供申请人身份证号的后6位，或办件时留的手机号。")
+        return []
+
+
 class ValidateApplicationStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_application_status_form"

@@ -1,8 +1,7 @@
-"""Handoff to a human, complaints, and satisfaction ratings."""
+"""Handoff to a human and complaints: tickets the service centre follows up."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,11 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.backend import channel_of, get_services, transcript
 from services.errors import DomainError
-from services.feedback import ComplaintRequest, HandoffRequest, RatingRequest
+from services.feedback import ComplaintRequest, HandoffRequest
 from services.models import ComplaintKind
-
-_SCORE = re.compile(r"([1-5一二三四五])\s*(分|星)")
-_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 
 
 class ActionOpenHandoff(Action):
@@ -64,45 +60,4 @@ class ActionOpenComplaint(Action):
             "我们会转交相关部门处理，可凭编号查询进度；急事请拨打 12345。",
             json_message={"type": "complaint", "tracking_number": complaint.tracking_number},
         )
-        return []
-
-
-def score_in(text: str) -> int | None:
-    match = _SCORE.search(text) or re.fullmatch(r"\s*([1-5])\s*", text)
-    if not match:
-        return None
-    digit = match.group(1)
-    return _CHINESE_DIGITS.get(digit) or int(digit)
-
-
-class ActionRecordFeedback(Action):
-    def name(self) -> str:
-        return "action_record_feedback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        score = score_in(text)
-        if score is None:
-            dispatcher.utter_message(
-                text="请为刚才的回答打分（1—5分）：",
-                buttons=[{"title": f"{n}分", "payload": f"{n}分"} for n in range(5, 0, -1)],
-            )
-            return []
-        try:
-            get_services().rate(
-                RatingRequest(
-                    sender_id=tracker.sender_id,
-                    turn_id=str(tracker.latest_message.get("message_id") or len(tracker.events)),
-                    score=score,
-                    guide_id=tracker.get_slot("last_guide"),
-                    comment=text,
-                    channel=channel_of(tracker),
-                )
-            )
-        except DomainError as error:
-            dispatcher.utter_message(text=error.message)
-            return []
-        dispatcher.utter_message(text=f"收到您的{score}分评价，谢谢！我们会继续改进。")
         return []

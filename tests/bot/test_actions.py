@@ -10,16 +10,19 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from bot.actions import backend
 from bot.actions.policy import ActionAnswerPolicy
+from bot.actions.rating import ActionOfferRating, ActionRecordFeedback, score_in
 from bot.actions.service_question import ActionAnswerServiceQuestion
 from bot.actions.status import ActionCheckApplicationStatus
-from bot.actions.tickets import ActionOpenHandoff, score_in
+from bot.actions.tickets import ActionOpenHandoff
 from core.settings import ServicesSettings, get_settings
 from services.applications import ApplicationRequest
 from services.catalog import load_catalog
 from services.facade import Services
+from services.models import Rating
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +156,31 @@ async def test_handoff_opens_a_ticket_with_the_transcript(services: Services) ->
 )
 def test_rating_scores_are_read_from_text(text: str, score: int | None) -> None:
     assert score_in(text) == score
+
+
+async def test_rating_is_offered_once_per_answered_guide() -> None:
+    answered = tracker("谢谢", "thank", slots={"last_guide": "gaoling_butie"})
+    messages, events = await run(ActionOfferRating(), answered)
+    assert "打个分" in text_of(messages)
+    assert [b["title"] for b in messages[0]["buttons"]] == ["5分", "4分", "3分", "2分", "1分"]
+    assert SlotSet("rating_offered_for", "gaoling_butie") in events
+
+    again = tracker(
+        "谢谢", "thank", slots={"last_guide": "gaoling_butie", "rating_offered_for": "gaoling_butie"}
+    )
+    assert await run(ActionOfferRating(), again) == ([], [])
+    assert await run(ActionOfferRating(), tracker("谢谢", "thank")) == ([], [])
+
+
+async def test_a_tapped_rating_is_recorded_against_the_answered_guide(services: Services) -> None:
+    tap = tracker(
+        '/feedback{"score": "2"}',
+        "feedback",
+        entities=[{"entity": "score", "value": "2"}],
+        slots={"last_guide": "gaoling_butie"},
+    )
+    messages, _ = await run(ActionRecordFeedback(), tap)
+    assert "2分" in text_of(messages) and "转人工" in text_of(messages)
+    with services.unit() as (session, _ctx):
+        stored = session.scalars(select(Rating)).one()
+    assert (stored.score, stored.guide_id, stored.comment) == (2, "gaoling_butie", None)
