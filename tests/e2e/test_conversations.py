@@ -88,3 +88,15 @@ def test_status_check_needs_matching_proof(stack: Stack) -> None:
 def test_asking_for_a_human_opens_a_ticket(stack: Stack) -> None:
     text = _texts(stack.chat(_sender(), "我要转人工"))
     assert "工单号" in text
+
+
+def test_thanks_after_an_answer_offers_a_rating_that_a_tap_records(stack: Stack) -> None:
+    sender = _sender()
+    stack.chat(sender, "高龄补贴要带哪些材料")
+    offered = stack.chat(sender, "谢谢")
+    buttons = {b["title"]: b["payload"] for m in offered["messages"] for b in m.get("buttons") or []}
+    assert "打个分" in _texts(offered) and set(buttons) >= {"1分", "5分"}
+
+    recorded = _texts(stack.chat(sender, buttons["5分"]))
+    assert "5分" in recorded and "谢谢" in recorded
+    assert "打个分" not in _texts(stack.chat(sender, "谢谢"))
