@@ -11,8 +11,9 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +171,10 @@ class WeChatSettings(BaseModel):
         default=3, ge=1, description="Customer-service send tries before a failure record"
     )
     send_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry pause; doubles each try")
+    failed_sends_file: Path = Field(
+        default=VAR_DIR / "wechat" / "failed-sends.jsonl",
+        description="Sends that failed every try, for `python -m channels.wechat resend` (without Redis)",
+    )
     dedupe_ttl_seconds: int = Field(
         default=600, ge=60, description="How long a MsgId is remembered; WeChat's retries end within 15 s"
     )
@@ -193,6 +198,72 @@ class Settings(BaseSettings):
     rasa: RasaSettings = RasaSettings()
     gateway: GatewaySettings = GatewaySettings()
     wechat: WeChatSettings = WeChatSettings()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            problems = production_problems(self)
+            if problems:
+                raise ValueError(
+                    "生产环境（ZY_ENVIRONMENT=production）的配置不能上线：\n" + "\n".join(problems)
+                )
+        return self
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Values that only ever mean "fill this in": the development defaults and the usual stand-ins.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "dev-wechat-token",
+        "dev-wechat-secret",
+        "dev-staff-token",
+        "dev-only-not-secret",
+        "changethis",
+        "changeme",
+        "change-me",
+        "secret",
+        "password",
+        "token",
+        "todo",
+        "xxx",
+    }
+)
+PLACEHOLDER_APP_ID = "wx0000000000000000"
+AES_KEY_CHARS = 43
+
+
+def is_placeholder(secret: SecretStr | None) -> bool:
+    value = "" if secret is None else secret.get_secret_value().strip()
+    return not value or value.lower() in PLACEHOLDER_SECRETS
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every secret still empty or a placeholder, named by the variable that sets it."""
+    problems: list[str] = []
+
+    def require(variable: str, secret: SecretStr | None, what: str) -> None:
+        if is_placeholder(secret):
+            problems.append(f"须设置 {variable}（{what}），不能为空或占位值")
+
+    wechat, gateway, rasa = settings.wechat, settings.gateway, settings.rasa
+    require("ZY_WECHAT__TOKEN", wechat.token, "公众号服务器配置的令牌")
+    require("ZY_WECHAT__ENCODING_AES_KEY", wechat.encoding_aes_key, "公众号消息加解密密钥，安全模式")
+    key = wechat.encoding_aes_key
+    if not is_placeholder(key) and key is not None and len(key.get_secret_value()) != AES_KEY_CHARS:
+        problems.append(f"ZY_WECHAT__ENCODING_AES_KEY 须为 {AES_KEY_CHARS} 个字符（公众平台生成的原值）")
+    require("ZY_WECHAT__APP_SECRET", wechat.app_secret, "公众号 AppSecret")
+    if not wechat.app_id.strip() or wechat.app_id == PLACEHOLDER_APP_ID:
+        problems.append("须设置 ZY_WECHAT__APP_ID（公众号 AppID），不能为占位值")
+    require("ZY_GATEWAY__STAFF_TOKEN", gateway.staff_token, "工作人员接口与坐席台的令牌")
+    require("ZY_SERVICES__SECRET_KEY", settings.services.secret_key, "身份证号、手机号摘要的密钥")
+    if rasa.host not in LOOPBACK_HOSTS:
+        require("ZY_RASA__AUTH_TOKEN", rasa.auth_token, f"Rasa 监听 {rasa.host}，HTTP 接口须有令牌")
+    rasa_host = urlsplit(gateway.rasa_url).hostname or ""
+    if rasa_host not in LOOPBACK_HOSTS:
+        require(
+            "ZY_GATEWAY__RASA_TOKEN", gateway.rasa_token, f"网关经 {gateway.rasa_url} 访问 Rasa，须带令牌"
+        )
+    return problems
 
 
 @lru_cache(maxsize=1)

@@ -1,17 +1,22 @@
 """Answers that miss the passive-reply window go out through the customer-service message API.
 
 Sends run in the background, in order, each retried with doubling pauses; a part that still fails
-is logged and kept in the store's ``failed-sends`` list (newest 1000) for an operator to resend.
+is logged and recorded in a failure log (newest 1000) that ``python -m channels.wechat resend``
+retries: Redis's ``failed-sends`` list when Redis is configured, so every gateway's failures are
+in one place, otherwise a JSON-lines file, so that failures outlive the gateway process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import time
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
 
 import requests
 from pydantic import BaseModel
@@ -34,10 +39,108 @@ class DeliveryFailure(BaseModel):
     at: float
 
 
-class Delivery:
-    def __init__(self, client: GatewayWeChatClient, store: Store, settings: WeChatSettings) -> None:
-        self._client = client
+class FailureLog(Protocol):
+    async def record(self, failure: DeliveryFailure) -> None: ...
+
+    async def entries(self) -> list[DeliveryFailure]: ...
+
+    async def take(self) -> list[DeliveryFailure]:
+        """Remove and return every recorded failure, atomically (failures recorded meanwhile stay)."""
+
+
+class StoreFailureLog:
+    """The store's ``failed-sends`` list: shared by every gateway when the store is Redis."""
+
+    def __init__(self, store: Store) -> None:
         self._store = store
+
+    async def record(self, failure: DeliveryFailure) -> None:
+        await self._store.append(FAILURES_KEY, failure.model_dump_json(), _KEEP_FAILURES)
+
+    async def entries(self) -> list[DeliveryFailure]:
+        return [DeliveryFailure.model_validate_json(v) for v in await self._store.entries(FAILURES_KEY)]
+
+    async def take(self) -> list[DeliveryFailure]:
+        return [DeliveryFailure.model_validate_json(v) for v in await self._store.take(FAILURES_KEY)]
+
+
+class FileFailureLog:
+    """One JSON line per failure; an exclusive ``flock`` makes appends and takes atomic across processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def record(self, failure: DeliveryFailure) -> None:
+        await asyncio.to_thread(self._append, failure.model_dump_json())
+
+    async def entries(self) -> list[DeliveryFailure]:
+        return await asyncio.to_thread(self._read, False)
+
+    async def take(self) -> list[DeliveryFailure]:
+        return await asyncio.to_thread(self._read, True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[Any]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a+", encoding="utf-8") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            file.seek(0)
+            yield file
+
+    def _append(self, line: str) -> None:
+        with self._locked() as file:
+            lines = [*file.read().splitlines()[-(_KEEP_FAILURES - 1) :], line]
+            file.truncate(0)
+            file.write("".join(f"{entry}\n" for entry in lines))
+
+    def _read(self, clear: bool) -> list[DeliveryFailure]:
+        if not self.path.exists():
+            return []
+        with self._locked() as file:
+            lines = [line for line in file.read().splitlines() if line.strip()]
+            if clear:
+                file.truncate(0)
+        return [DeliveryFailure.model_validate_json(line) for line in lines]
+
+
+def failure_log(settings: WeChatSettings, store: Store) -> FailureLog:
+    return StoreFailureLog(store) if settings.redis_url else FileFailureLog(settings.failed_sends_file)
+
+
+class ResendReport(BaseModel):
+    sent: int
+    failed: int
+
+
+async def resend_failures(client: GatewayWeChatClient, log: FailureLog) -> ResendReport:
+    """Try every recorded failure once more, in order; those failing again are recorded again."""
+    sent = failed = 0
+    for failure in await log.take():
+        try:
+            await asyncio.to_thread(send_text, client, failure.openid, failure.text)
+        except (WeChatClientException, requests.RequestException) as error:
+            failed += 1
+            await log.record(failure.model_copy(update={"error": str(error), "at": time.time()}))
+        else:
+            sent += 1
+    return ResendReport(sent=sent, failed=failed)
+
+
+def send_text(client: GatewayWeChatClient, openid: str, text: str) -> None:
+    """One customer-service text; a token WeChat calls invalid is dropped so the next try refetches."""
+    token = client.access_token
+    try:
+        client.message.send_text(openid, text)
+    except WeChatClientException as error:
+        if error.errcode in TOKEN_ERRORS:
+            client.invalidate(token)
+        raise
+
+
+class Delivery:
+    def __init__(self, client: GatewayWeChatClient, failures: FailureLog, settings: WeChatSettings) -> None:
+        self._client = client
+        self._failures = failures
         self._attempts = settings.send_attempts
         self._backoff = settings.send_backoff_seconds
         self._pending: set[asyncio.Task[None]] = set()
@@ -61,7 +164,7 @@ class Delivery:
                 task.cancel()
 
     async def failures(self) -> list[DeliveryFailure]:
-        return [DeliveryFailure.model_validate_json(v) for v in await self._store.entries(FAILURES_KEY)]
+        return await self._failures.entries()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -80,20 +183,11 @@ class Delivery:
             if attempt:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
             try:
-                await asyncio.to_thread(self._send_once, openid, text)
+                await asyncio.to_thread(send_text, self._client, openid, text)
                 return
             except (WeChatClientException, requests.RequestException) as failed:
                 error = failed
                 log.warning("wechat send to %s failed (try %d): %s", openid, attempt + 1, failed)
         failure = DeliveryFailure(openid=openid, text=text, error=str(error), at=time.time())
         log.error(json.dumps({"event": "wechat_send_failed", "openid": openid, "error": failure.error}))
-        await self._store.append(FAILURES_KEY, failure.model_dump_json(), _KEEP_FAILURES)
-
-    def _send_once(self, openid: str, text: str) -> None:
-        token = self._client.access_token
-        try:
-            self._client.message.send_text(openid, text)
-        except WeChatClientException as error:
-            if error.errcode in TOKEN_ERRORS:
-                self._client.invalidate(token)
-            raise
+        await self._failures.record(failure)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from redis import Redis
 
 from channels.wechat.client import GatewayWeChatClient
-from channels.wechat.delivery import Delivery
+from channels.wechat.delivery import Delivery, failure_log
 from channels.wechat.dispatch import WeChatDispatcher
 from channels.wechat.halls import HallDirectory
 from channels.wechat.protocol import WeChatProtocol
@@ -33,7 +33,7 @@ class WeChatRuntime:
         # wechatpy is synchronous, so its token cache needs the blocking Redis client.
         token_redis = Redis.from_url(wechat.redis_url) if wechat.redis_url else None
         client = GatewayWeChatClient(wechat, token_redis)
-        delivery = Delivery(client, store, wechat)
+        delivery = Delivery(client, failure_log(wechat, store), wechat)
         busy = f"系统繁忙，请稍后再试；急事请拨打政务服务热线 {settings.gateway.hotline}。"
         halls = HallDirectory.load(settings.knowledge.halls_file)
         dispatcher = WeChatDispatcher(wechat, store, delivery, halls, busy)

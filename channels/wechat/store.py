@@ -27,6 +27,9 @@ class Store(Protocol):
 
     async def entries(self, key: str) -> list[str]: ...
 
+    async def take(self, key: str) -> list[str]:
+        """Remove a list and return its entries, atomically."""
+
     async def close(self) -> None: ...
 
 
@@ -71,6 +74,9 @@ class MemoryStore:
     async def entries(self, key: str) -> list[str]:
         return list(self._lists.get(key, []))
 
+    async def take(self, key: str) -> list[str]:
+        return self._lists.pop(key, [])
+
     async def close(self) -> None:
         self._values.clear()
 
@@ -110,6 +116,13 @@ class RedisStore:
 
     async def entries(self, key: str) -> list[str]:
         return [str(v) for v in await self._redis.lrange(self._prefix + key, 0, -1)]
+
+    async def take(self, key: str) -> list[str]:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lrange(self._prefix + key, 0, -1)
+            pipe.delete(self._prefix + key)
+            values, _ = await pipe.execute()
+        return [str(v) for v in values]
 
     async def close(self) -> None:
         await self._redis.aclose()

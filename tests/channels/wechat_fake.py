@@ -275,7 +275,12 @@ def make_settings(
             app_id=APP_ID,
             app_secret=SecretStr(APP_SECRET),
             api_base_url=api_url,
-            **{"reply_deadline_seconds": 1.0, "send_backoff_seconds": 0.05, **wechat},
+            **{
+                "reply_deadline_seconds": 1.0,
+                "send_backoff_seconds": 0.05,
+                "failed_sends_file": workdir / "failed-sends.jsonl",
+                **wechat,
+            },
         ),
     )
 

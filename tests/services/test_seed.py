@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from core.settings import ServicesSettings, Settings, get_settings
 from services.applications import count_by_status
@@ -36,13 +36,16 @@ def test_demo_data_covers_every_status_and_every_service(svc: Services, knowledg
 
 
 def test_production_refuses_the_development_secret() -> None:
-    settings = Settings(environment="production", services=ServicesSettings(database_url="sqlite://"))
+    with pytest.raises(ValidationError, match="ZY_SERVICES__SECRET_KEY"):
+        Settings(environment="production", services=ServicesSettings(database_url="sqlite://"))
+    # Settings changed after validation (model_copy skips validators) are still refused here.
+    development = Settings(services=ServicesSettings(database_url="sqlite://"))
+    settings = development.model_copy(update={"environment": "production"})
     with pytest.raises(NotConfigured, match="ZY_SERVICES__SECRET_KEY"):
         Services.from_settings(settings, upgrade=False)
     fine = Settings(
-        environment="production",
         services=ServicesSettings(database_url="sqlite://", secret_key=SecretStr("a-real-secret")),
-    )
+    ).model_copy(update={"environment": "production"})
     assert (
         Services.from_settings(fine, upgrade=False).settings.secret_key.get_secret_value() == "a-real-secret"
     )
