@@ -14,9 +14,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from channels.assist import console, desk, live
 from channels.limits import BodySizeLimit
 from channels.rasa_client import RasaClient
-from channels.routes import chat, health, search, widget
+from channels.routes import chat, health, inbox, search, widget
 from channels.turns import TurnHandler
 from channels.wechat.routes import router as wechat_router
 from core.settings import Settings, get_settings
@@ -78,4 +79,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(widget.router)
     app.include_router(public_router, prefix="/api/services")
     app.include_router(staff_router, prefix="/api/staff", dependencies=[Depends(_staff_guard(settings))])
+    app.include_router(inbox.router)
+    app.include_router(live.router)
+    app.include_router(desk.router, prefix="/api/staff", dependencies=[Depends(_staff_guard(settings))])
+    app.include_router(console.router)
     return app

@@ -5,12 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, Field
 
 from channels.messages import Button, OutgoingMessage, Source
 
 
 class RasaUnavailable(RuntimeError):
     """Rasa (or the action server behind it) did not answer in time or answered with an error."""
+
+
+class NluEntity(BaseModel):
+    entity: str
+    value: str
+    start: int | None = None
+    end: int | None = None
+
+
+class NluParse(BaseModel):
+    """What Rasa's NLU makes of one text, without touching any conversation."""
+
+    intent: str | None = None
+    confidence: float | None = None
+    entities: list[NluEntity] = Field(default_factory=list)
 
 
 class RasaClient:
@@ -21,9 +37,14 @@ class RasaClient:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+    async def _post(self, path: str, body: dict[str, Any], timeout: float | None = None) -> Any:
         try:
-            response = await self._client.post(path, json=body, params=self._params)
+            response = await self._client.post(
+                path,
+                json=body,
+                params=self._params,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa {path}: {type(error).__name__}") from error
         if not 200 <= response.status_code < 300:
@@ -35,6 +56,25 @@ class RasaClient:
             "/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata}
         )
         return merge_custom_into_text([to_message(reply) for reply in replies])
+
+    async def parse(self, text: str, *, timeout: float | None = None) -> NluParse:
+        """Intent and entities of ``text`` from /model/parse (the operators' console)."""
+        result = await self._post("/model/parse", {"text": text}, timeout=timeout)
+        intent = result.get("intent") or {}
+        return NluParse(
+            intent=intent.get("name"),
+            confidence=intent.get("confidence"),
+            entities=[
+                NluEntity(
+                    entity=str(e.get("entity")),
+                    value=str(e.get("value")),
+                    start=e.get("start"),
+                    end=e.get("end"),
+                )
+                for e in result.get("entities") or []
+                if e.get("entity")
+            ],
+        )
 
     async def latest(self, sender_id: str) -> tuple[str | None, float | None, str | None]:
         """(intent, confidence, service slot) of the sender's last message, read from the tracker

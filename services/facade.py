@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ServicesSettings, Settings, get_settings
-from services import applications, appointments, audit, catalog, feedback, ics
+from services import applications, appointments, audit, catalog, feedback, handoff_desk, ics
 from services.applications import ApplicationRequest, ApplicationView
 from services.appointments import Booking, BookingRequest, SlotView
 from services.audit import AuditView
@@ -27,6 +27,7 @@ from services.feedback import (
     RatingRequest,
     RatingView,
 )
+from services.handoff_desk import InboxView, ReplyView
 from services.models import AppStatus, TicketStatus
 from services.workdays import local_now
 
@@ -201,6 +202,22 @@ class Services:
     def close_handoff(self, ticket: str, *, agent: str) -> HandoffView:
         with self.unit() as (session, ctx):
             return feedback.close_handoff(session, ctx, ticket, agent=agent)
+
+    def handoff(self, ticket: str) -> HandoffView:
+        with self.unit() as (session, _ctx):
+            return handoff_desk.get_handoff(session, ticket)
+
+    def agent_handoffs(self, agent: str, *, limit: int = 50) -> list[HandoffView]:
+        with self.unit() as (session, _ctx):
+            return handoff_desk.agent_handoffs(session, agent, limit=limit)
+
+    def reply_to_handoff(self, ticket: str, *, agent: str, text: str) -> ReplyView:
+        with self.unit() as (session, ctx):
+            return handoff_desk.reply(session, ctx, ticket, agent=agent, text=text)
+
+    def handoff_inbox(self, sender_id: str, *, after: int = 0) -> InboxView:
+        with self.unit() as (session, _ctx):
+            return handoff_desk.inbox(session, sender_id, after=after)
 
     # 审计
     def audit_log(

@@ -294,6 +294,21 @@ class Handoff(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class HandoffReply(Base):
+    """What a human agent wrote to the resident of a handoff; web residents fetch these by id
+    (their inbox cursor), WeChat residents also get them through the customer-service API."""
+
+    __tablename__ = "handoff_replies"
+    __table_args__ = (Index("ix_handoff_replies_sender_id_id", "sender_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    agent: Mapped[str] = mapped_column(String(60))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class AuditRecord(Base):
     """Who did what to which record, when, with what result. Append-only (database triggers)."""
 

@@ -554,6 +554,7 @@
           sources: m.sources || [],
         });
       }
+      if (messages.some((m) => m.payload && m.payload.type === "handoff")) startInbox();
     } catch (err) {
       add({ kind: "bot", text: err.message || FALLBACK, error: true });
     }
@@ -750,10 +751,42 @@
     hallSelect.focus();
   }
 
+  // ---- a human agent's replies while a handoff is open: polled from /api/chat/inbox ----------
+  const INBOX_POLL_MS = 4000;
+  let inboxPolling = false;
+
+  function startInbox() {
+    store.set("inboxOpen", true);
+    if (!inboxPolling) {
+      inboxPolling = true;
+      pollInbox();
+    }
+  }
+
+  async function pollInbox() {
+    if (store.get("inboxOpen", false) !== true) {
+      inboxPolling = false;
+      return;
+    }
+    const after = Number(store.get("inboxAfter", 0)) || 0;
+    try {
+      const inbox = await api("GET", `/api/chat/inbox?sender_id=${encodeURIComponent(state.sender)}&after=${after}`);
+      for (const m of inbox.messages || []) {
+        add({ kind: "bot", text: `人工客服：${m.text}` });
+        store.set("inboxAfter", m.id);
+      }
+      if (!inbox.open) store.set("inboxOpen", false);
+    } catch {
+      /* offline for a moment: the next poll tries again */
+    }
+    setTimeout(pollInbox, INBOX_POLL_MS);
+  }
+
   // ---- start ---------------------------------------------------------------------------------
   setElder(state.elder);
   greet();
   for (const entry of state.history) list.append(render(entry));
   document.body.append(host);
   if (state.open) openPanel(false);
+  if (store.get("inboxOpen", false) === true) startInbox();
 })();

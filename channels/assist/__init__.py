@@ -1,0 +1,1 @@
+"""The 12345 hotline agent-assist console: live suggestions over a WebSocket, and the handoff desk."""

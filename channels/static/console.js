@@ -1,0 +1,424 @@
+/*
+ * 12345 热线坐席辅助台 — the operators' console. Plain JS, no build.
+ *
+ * Suggestions come over the assist WebSocket (/api/assist/ws): the caller's words are sent a
+ * moment after the operator stops typing, each with an increasing id; answers to older ids are
+ * ignored. The handoff desk is the REST API under /api/staff/desk. Everything shown is built with
+ * textContent, never innerHTML: transcripts and answers may contain anything.
+ */
+(() => {
+  "use strict";
+
+  const DEBOUNCE_MS = 350;
+  const DESK_REFRESH_MS = 5000;
+  const ROLE_LABELS = { user: "群众", bot: "贵博士", agent: "人工客服" };
+  const CHANNEL_LABELS = { web: "网页", wechat: "微信", window: "窗口" };
+  const INTENT_LABELS = {
+    ask_materials: "问材料", ask_eligibility: "问条件", ask_process: "问流程", ask_fee: "问收费",
+    ask_time_limit: "问时限", ask_location: "问地点", ask_policy: "问政策", check_status: "查进度",
+    book_appointment: "预约", cancel_appointment: "取消预约", request_human: "转人工", complaint: "投诉",
+    feedback: "评价", greet: "问候", goodbye: "再见", thank: "感谢", inform: "告知信息",
+    affirm: "肯定", deny: "否定", bot_challenge: "问是否机器人", out_of_scope: "超出范围",
+  };
+  const ENTITY_LABELS = {
+    service: "事项", district: "县区", hall: "大厅", date: "日期", time: "时间", age: "年龄",
+    application_number: "办件编号", id_number: "身份证号", phone: "手机号", person_name: "姓名",
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const session = {
+    get token() { return sessionStorage.getItem("console:token") || ""; },
+    get agent() { return sessionStorage.getItem("console:agent") || ""; },
+    save(agent, token) {
+      sessionStorage.setItem("console:agent", agent);
+      sessionStorage.setItem("console:token", token);
+    },
+    clear() {
+      sessionStorage.removeItem("console:agent");
+      sessionStorage.removeItem("console:token");
+    },
+  };
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  function time(iso) {
+    return String(iso || "").replace("T", " ").slice(5, 16);
+  }
+
+  // ---- REST -----------------------------------------------------------------------------------
+  class Unauthorized extends Error {}
+
+  async function api(method, path, body) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: {
+          Authorization: `Bearer ${session.token}`,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new Error("网络异常，请稍后再试。");
+    }
+    if (response.status === 401) throw new Unauthorized("凭证无效或已过期，请重新登录。");
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const detail = data && data.detail;
+      throw new Error((detail && (detail.message || (typeof detail === "string" && detail))) || `请求失败（${response.status}）`);
+    }
+    return data;
+  }
+
+  // ---- login ----------------------------------------------------------------------------------
+  async function login(agent, token) {
+    session.save(agent, token);
+    try {
+      await api("GET", `/api/staff/desk/handoffs?agent=${encodeURIComponent(agent)}`);
+    } catch (err) {
+      session.clear();
+      throw err;
+    }
+    start();
+  }
+
+  function logout(message) {
+    session.clear();
+    stopDesk();
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+      socket = null;
+    }
+    $("workspace").hidden = true;
+    $("login").hidden = false;
+    $("logout").hidden = true;
+    $("agent-name").textContent = "";
+    setConnection("未登录", false);
+    $("login-error").textContent = message || "";
+    $("login-agent").focus();
+  }
+
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const agent = $("login-agent").value.trim();
+    const token = $("login-token").value;
+    if (!agent || !token) {
+      $("login-error").textContent = "请填写姓名或工号和工作人员凭证。";
+      return;
+    }
+    $("login-error").textContent = "";
+    try {
+      await login(agent, token);
+      $("login-token").value = "";
+    } catch (err) {
+      $("login-error").textContent = err.message;
+    }
+  });
+
+  $("logout").addEventListener("click", () => logout());
+
+  function start() {
+    $("login").hidden = true;
+    $("workspace").hidden = false;
+    $("logout").hidden = false;
+    $("agent-name").textContent = `坐席：${session.agent}`;
+    connect();
+    startDesk();
+    $("utterance").focus();
+  }
+
+  function setConnection(text, online) {
+    $("connection").textContent = text;
+    $("connection").classList.toggle("online", online);
+  }
+
+  // ---- suggestions over the WebSocket ----------------------------------------------------------
+  let socket = null;
+  let retryMs = 1000;
+  let lastId = 0;
+  let pendingText = "";
+  let debounce = null;
+
+  function connect() {
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/assist/ws`;
+    socket = new WebSocket(url);
+    setConnection("正在连接…", false);
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token }));
+    socket.onmessage = (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "ready") {
+        retryMs = 1000;
+        setConnection("已连接", true);
+        if (pendingText) sendUtterance(pendingText);
+      } else if (message.type === "suggestion" && message.id === lastId) {
+        renderSuggestion(message);
+      } else if (message.type === "error" && (message.id === lastId || message.id === null)) {
+        renderError(message.message);
+      }
+    };
+    socket.onclose = (event) => {
+      socket = null;
+      if (event.code === 1008) {
+        logout("凭证无效或已过期，请重新登录。");
+        return;
+      }
+      setConnection(`连接中断，${Math.round(retryMs / 1000)} 秒后重连…`, false);
+      setTimeout(() => session.token && !socket && connect(), retryMs);
+      retryMs = Math.min(retryMs * 2, 15000);
+    };
+  }
+
+  function sendUtterance(text) {
+    pendingText = text;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    lastId += 1;
+    $("suggestion").setAttribute("aria-busy", "true");
+    socket.send(JSON.stringify({ type: "utterance", id: lastId, text }));
+  }
+
+  $("utterance").addEventListener("input", () => {
+    clearTimeout(debounce);
+    const text = $("utterance").value.trim();
+    if (!text) {
+      pendingText = "";
+      lastId += 1; // drops any answer still on its way
+      clearSuggestion();
+      return;
+    }
+    debounce = setTimeout(() => sendUtterance(text), DEBOUNCE_MS);
+  });
+
+  $("utterance").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      $("utterance").value = "";
+      $("utterance").dispatchEvent(new Event("input"));
+    }
+  });
+
+  function clearSuggestion() {
+    const panel = $("suggestion");
+    panel.setAttribute("aria-busy", "false");
+    panel.replaceChildren(h("p", { class: "placeholder" }, "输入来电人的问题后，这里显示识别结果、相关指南和可照读的答复。"));
+  }
+
+  function renderError(text) {
+    const panel = $("suggestion");
+    panel.setAttribute("aria-busy", "false");
+    panel.replaceChildren(h("p", { class: "error", role: "alert" }, text));
+  }
+
+  function nluBlock(s) {
+    const nlu = s.nlu;
+    if (!nlu) return h("p", { class: "nlu-note" }, s.nlu_error || "没有语义解析结果。");
+    const intent = nlu.intent ? `${INTENT_LABELS[nlu.intent] || nlu.intent}（${nlu.intent}）` : "未识别";
+    const confidence = typeof nlu.confidence === "number" ? `${Math.round(nlu.confidence * 100)}%` : "—";
+    const entities = (nlu.entities || []).map((e) => h("span", { class: "chip" }, `${ENTITY_LABELS[e.entity] || e.entity}：${e.value}`));
+    return h(
+      "dl",
+      { class: "nlu", "aria-label": "语义解析" },
+      h("dt", {}, "意图"), h("dd", { class: "intent" }, intent),
+      h("dt", {}, "置信度"), h("dd", {}, confidence),
+      h("dt", {}, "实体"), h("dd", { class: "entities" }, entities.length ? entities : "无"),
+    );
+  }
+
+  function answerBlock(a) {
+    const useAsReply = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        onclick: () => {
+          if ($("conversation").hidden) return;
+          const box = $("reply-text");
+          box.value = `${a.text}\n${a.citation}`;
+          box.focus();
+        },
+      },
+      "填入会话回复",
+    );
+    return h(
+      "section",
+      { class: "answer", "aria-labelledby": "answer-title" },
+      h("h3", { id: "answer-title" }, "可照读的答复", h("span", { class: "chip" }, `${a.title} · ${a.aspect_label}`)),
+      h("p", { class: "readout" }, a.text.split("\n").filter((line) => !/^\d+\.\s/.test(line) || !a.materials.length).join("\n")),
+      a.materials.length ? h("ol", { class: "materials", "aria-label": "材料清单" }, a.materials.map((m) => h("li", {}, m))) : null,
+      h("p", { class: "citation" }, a.citation),
+      a.notice ? h("p", { class: "notice" }, a.notice) : null,
+      h("div", { class: "actions" }, useAsReply),
+    );
+  }
+
+  function hitsBlock(s) {
+    if (!s.hits.length) return null;
+    return h(
+      "section",
+      { class: s.confident ? "hits" : "hits unsure", "aria-labelledby": "hits-title" },
+      h("h3", { id: "hits-title" }, s.confident ? "相关指南与政策" : "相关度不高的结果（仅供参考，勿照读）"),
+      h(
+        "ol",
+        {},
+        s.hits.map((hit) =>
+          h("li", {}, h("span", { class: "title" }, hit.title), " ", h("span", { class: "section" }, `· ${hit.section_label || hit.section}`), " ",
+            h("span", { class: "score" }, `得分 ${hit.score.toFixed(3)}`)),
+        ),
+      ),
+    );
+  }
+
+  function renderSuggestion(s) {
+    const panel = $("suggestion");
+    panel.setAttribute("aria-busy", "false");
+    panel.replaceChildren(
+      nluBlock(s),
+      s.answer ? answerBlock(s.answer) : h("p", { class: "not-sure", role: "alert" }, s.not_sure || "没有把握。"),
+      hitsBlock(s),
+    );
+  }
+
+  // ---- the handoff desk ------------------------------------------------------------------------
+  let deskTimer = null;
+  let current = null; // ticket shown in the conversation pane
+
+  function startDesk() {
+    stopDesk();
+    refreshDesk();
+    deskTimer = setInterval(refreshDesk, DESK_REFRESH_MS);
+  }
+
+  function stopDesk() {
+    clearInterval(deskTimer);
+    deskTimer = null;
+    current = null;
+    $("conversation").hidden = true;
+  }
+
+  async function deskCall(fn) {
+    try {
+      const result = await fn();
+      $("desk-error").textContent = "";
+      return result;
+    } catch (err) {
+      if (err instanceof Unauthorized) logout(err.message);
+      else $("desk-error").textContent = err.message;
+      return null;
+    }
+  }
+
+  function ticketItem(view, mine) {
+    const who = CHANNEL_LABELS[view.channel] || view.channel;
+    const last = [...view.transcript].reverse().find((m) => m.role === "user");
+    const action = mine
+      ? h("button", { type: "button", class: "secondary", onclick: () => openConversation(view.ticket) }, `查看 ${view.ticket}`)
+      : h("button", { type: "button", onclick: () => claim(view.ticket) }, `接入 ${view.ticket}`);
+    return h(
+      "li",
+      { class: view.ticket === current ? "current" : "" },
+      h("span", { class: "ticket" }, view.ticket),
+      h("p", { class: "meta" }, `${who} · ${time(mine ? view.claimed_at : view.created_at)}${view.reason ? ` · ${view.reason}` : ""}`),
+      last ? h("p", { class: "meta" }, `“${last.text.slice(0, 40)}”`) : null,
+      action,
+    );
+  }
+
+  function fillList(id, items, mine, emptyText) {
+    $(id).replaceChildren(...(items.length ? items.map((v) => ticketItem(v, mine)) : [h("li", { class: "empty" }, emptyText)]));
+    $(`${id}-count`).textContent = String(items.length);
+  }
+
+  async function refreshDesk() {
+    const desk = await deskCall(() => api("GET", `/api/staff/desk/handoffs?agent=${encodeURIComponent(session.agent)}`));
+    if (!desk) return;
+    // Re-rendering would steal focus from a button the operator is on; skip while it is in a list.
+    const active = document.activeElement;
+    if (active && ($("waiting").contains(active) || $("mine").contains(active))) return;
+    fillList("waiting", desk.waiting, false, "暂无等待的会话");
+    fillList("mine", desk.mine, true, "暂无");
+  }
+
+  async function claim(ticket) {
+    const view = await deskCall(() => api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(ticket)}/claim`, { agent: session.agent }));
+    await refreshDesk();
+    if (view) showConversation(view);
+  }
+
+  async function openConversation(ticket) {
+    const view = await deskCall(() => api("GET", `/api/staff/desk/handoffs/${encodeURIComponent(ticket)}`));
+    if (view) showConversation(view);
+  }
+
+  function showConversation(view) {
+    current = view.ticket;
+    $("conversation").hidden = false;
+    $("conversation-title").textContent = `会话 ${view.ticket}`;
+    $("conversation-meta").textContent =
+      `${CHANNEL_LABELS[view.channel] || view.channel} · 群众 ${view.sender_id} · ${view.status === "claimed" ? `${view.agent} 已接入` : view.status}`;
+    $("transcript").replaceChildren(
+      ...view.transcript.map((m) =>
+        h("li", { class: `role-${m.role}` }, h("span", { class: "role" }, `${ROLE_LABELS[m.role] || m.role}${m.at ? ` ${time(m.at)}` : ""}：`), m.text),
+      ),
+    );
+    $("transcript").scrollTop = $("transcript").scrollHeight;
+    for (const li of document.querySelectorAll(".tickets li")) li.classList.toggle("current", li.querySelector(".ticket")?.textContent === current);
+    $("reply-text").focus();
+  }
+
+  $("reply-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("reply-text").value.trim();
+    if (!current || !text) return;
+    $("reply-send").disabled = true;
+    const sent = await deskCall(() =>
+      api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(current)}/reply`, { agent: session.agent, text }),
+    );
+    $("reply-send").disabled = false;
+    if (!sent) return;
+    $("reply-text").value = "";
+    await openConversation(current);
+  });
+
+  $("reply-text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("reply-form").requestSubmit();
+  });
+
+  $("close-conversation").addEventListener("click", async () => {
+    if (!current) return;
+    const closed = await deskCall(() =>
+      api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(current)}/close`, { agent: session.agent }),
+    );
+    if (!closed) return;
+    current = null;
+    $("conversation").hidden = true;
+    await refreshDesk();
+    $("utterance").focus();
+  });
+
+  // ---- start -----------------------------------------------------------------------------------
+  if (session.token && session.agent) start();
+  else logout();
+})();

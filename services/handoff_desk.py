@@ -1,0 +1,137 @@
+"""The agents' side of a handoff after it is claimed: their replies and the resident's inbox.
+
+Replies are rows (not process memory), so any gateway process can deliver them: the web widget
+polls its inbox with the id of the last reply it saw; WeChat replies go out through the
+customer-service API as well. Each reply is also appended to the handoff's transcript, which is
+the conversation record agents read; the reply rows are the delivery queue with a stable cursor
+(the transcript is trimmed from the front, so positions in it are not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.context import Context
+from services.errors import Conflict, InvalidInput, NotFound
+from services.feedback import HandoffView, _handoff, _handoff_view
+from services.models import Handoff, HandoffReply, HandoffStatus
+from services.text import check_sender, clean_text
+
+REPLY_MAX_CHARS = 1000
+INBOX_BATCH = 50
+
+
+class ReplyView(BaseModel):
+    id: int
+    ticket: str
+    sender_id: str
+    agent: str
+    text: str
+    created_at: dt.datetime
+
+
+class InboxView(BaseModel):
+    """New agent replies for one resident, and whether their handoff is still open."""
+
+    sender_id: str
+    messages: list[ReplyView]
+    ticket: str | None
+    status: HandoffStatus | None
+    open: bool
+
+
+def get_handoff(session: Session, ticket: str) -> HandoffView:
+    number = (ticket or "").strip().upper()
+    handoff = (
+        session.scalars(select(Handoff).where(Handoff.ticket == number)).one_or_none()
+        if len(number) <= 32
+        else None
+    )
+    if handoff is None:
+        raise NotFound("没有找到这个转人工工单。", field="ticket")
+    return _handoff_view(handoff)
+
+
+def agent_handoffs(session: Session, agent: str, *, limit: int = 50) -> list[HandoffView]:
+    """The conversations ``agent`` has claimed and not yet closed, oldest first."""
+    name = clean_text(agent, field="agent", label="工作人员", max_chars=60, required=True)
+    rows = session.scalars(
+        select(Handoff)
+        .where(Handoff.status == HandoffStatus.claimed, Handoff.agent == name)
+        .order_by(Handoff.claimed_at)
+        .limit(max(1, min(limit, 200)))
+    )
+    return [_handoff_view(row) for row in rows]
+
+
+def reply(session: Session, ctx: Context, ticket: str, *, agent: str, text: str) -> ReplyView:
+    """Store the agent's message to the resident; only the agent who claimed the handoff may write."""
+    name = clean_text(agent, field="agent", label="工作人员", max_chars=60, required=True) or agent
+    body = clean_text(text, field="text", label="回复内容", max_chars=REPLY_MAX_CHARS, required=True) or ""
+    handoff = _handoff(session, ticket)
+    if handoff.status is HandoffStatus.waiting:
+        raise Conflict("请先接入该会话，再回复群众。", field="ticket")
+    if handoff.status is HandoffStatus.closed:
+        raise Conflict("该会话已结束，不能再回复。", field="ticket")
+    if handoff.agent != name:
+        raise Conflict(f"该会话由“{handoff.agent}”接入，不能代为回复。", field="agent")
+    row = HandoffReply(
+        handoff_id=handoff.id, sender_id=handoff.sender_id, agent=name, text=body, created_at=ctx.now
+    )
+    session.add(row)
+    limit = ctx.settings.max_transcript_messages
+    handoff.transcript = [
+        *handoff.transcript,
+        {"role": "agent", "text": body, "at": ctx.now.isoformat()},
+    ][-limit:]
+    session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=name,
+        action="handoff.reply",
+        target=handoff.ticket,
+        result="stored",
+        detail={"channel": handoff.channel, "chars": len(body)},
+    )
+    return ReplyView(
+        id=row.id,
+        ticket=handoff.ticket,
+        sender_id=handoff.sender_id,
+        agent=name,
+        text=body,
+        created_at=row.created_at,
+    )
+
+
+def inbox(session: Session, sender_id: str, *, after: int = 0) -> InboxView:
+    sender = check_sender(sender_id)
+    if after < 0:
+        raise InvalidInput("after 应为不小于0的整数。", field="after")
+    rows = session.execute(
+        select(HandoffReply, Handoff.ticket)
+        .join(Handoff, Handoff.id == HandoffReply.handoff_id)
+        .where(HandoffReply.sender_id == sender, HandoffReply.id > after)
+        .order_by(HandoffReply.id)
+        .limit(INBOX_BATCH)
+    ).all()
+    latest = session.scalars(
+        select(Handoff).where(Handoff.sender_id == sender).order_by(Handoff.id.desc()).limit(1)
+    ).first()
+    return InboxView(
+        sender_id=sender,
+        messages=[
+            ReplyView(
+                id=r.id, ticket=ticket, sender_id=sender, agent=r.agent, text=r.text, created_at=r.created_at
+            )
+            for r, ticket in rows
+        ],
+        ticket=latest.ticket if latest else None,
+        status=latest.status if latest else None,
+        open=latest is not None and latest.status is not HandoffStatus.closed,
+    )

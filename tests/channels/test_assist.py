@@ -1,0 +1,266 @@
+"""The hotline console's server side: the assist WebSocket and the handoff desk, with a fake Rasa
+/model/parse and the fake WeChat API on loopback (the index is the real one)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+sys.path.insert(0, str(Path(__file__).parent))  # wechat_fake, whatever pytest's import mode
+
+from wechat_fake import FakeWeChatAPI, make_settings, serve
+
+from channels.app import create_app
+from core.settings import GatewaySettings
+
+STAFF = "test-staff-token-assist"
+AUTH = {"Authorization": f"Bearer {STAFF}"}
+FEE_QUESTION = "新农合交好多钱"
+FEE_GUIDE = "城乡居民基本医疗保险参保缴费"
+NLU_FAILS = "低保要带哪些材料"
+
+
+def fake_rasa() -> FastAPI:
+    """/model/parse with canned readings; one question gets a 500, as a broken Rasa would."""
+    api = FastAPI()
+
+    @api.post("/model/parse")
+    async def parse(request: Request) -> Any:
+        text = (await request.json())["text"]
+        if text == NLU_FAILS:
+            return JSONResponse({"error": "boom"}, status_code=500)
+        if text == FEE_QUESTION:
+            return {
+                "text": text,
+                "intent": {"name": "ask_fee", "confidence": 0.97},
+                "entities": [{"entity": "service", "value": FEE_GUIDE, "start": 0, "end": 3}],
+            }
+        return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.41}, "entities": []}
+
+    return api
+
+
+@pytest.fixture(scope="module")
+def wechat_api() -> Iterator[tuple[FakeWeChatAPI, str]]:
+    api = FakeWeChatAPI()
+    with serve(api.app()) as url:
+        yield api, url
+
+
+@pytest.fixture(scope="module")
+def client(
+    wechat_api: tuple[FakeWeChatAPI, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    with serve(fake_rasa()) as rasa_url:
+        settings = make_settings(tmp_path_factory.mktemp("assist"), wechat_api[1])
+        gateway = GatewaySettings(
+            **{**settings.gateway.model_dump(), "rasa_url": rasa_url, "staff_token": STAFF}
+        )
+        with TestClient(create_app(settings.model_copy(update={"gateway": gateway}))) as test_client:
+            yield test_client
+
+
+def _ask(socket: Any, utterance_id: int, text: str) -> dict[str, Any]:
+    socket.send_json({"type": "utterance", "id": utterance_id, "text": text})
+    while True:
+        message = socket.receive_json()
+        if message.get("id") == utterance_id:
+            return dict(message)
+
+
+# --- the assist WebSocket -----------------------------------------------------------------------
+
+
+def test_socket_refuses_a_missing_token(client: TestClient) -> None:
+    with client.websocket_connect("/api/assist/ws") as socket:
+        socket.send_json({"type": "utterance", "id": 1, "text": FEE_QUESTION})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+    assert closed.value.code == 1008
+
+
+@pytest.mark.parametrize("how", ["query", "message"])
+def test_socket_refuses_a_wrong_token(client: TestClient, how: str) -> None:
+    path = "/api/assist/ws?token=wrong" if how == "query" else "/api/assist/ws"
+    with client.websocket_connect(path) as socket:
+        if how == "message":
+            socket.send_json({"type": "auth", "token": "wrong"})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+    assert closed.value.code == 1008
+
+
+def test_colloquial_question_gets_the_guide_answer_to_read_out(client: TestClient) -> None:
+    with client.websocket_connect("/api/assist/ws") as socket:
+        socket.send_json({"type": "auth", "token": STAFF})
+        assert socket.receive_json() == {"type": "ready"}
+        suggestion = _ask(socket, 1, FEE_QUESTION)
+    assert suggestion["type"] == "suggestion"
+    assert suggestion["nlu"]["intent"] == "ask_fee"
+    assert suggestion["nlu"]["entities"][0]["value"] == FEE_GUIDE
+    assert suggestion["hits"][0]["title"] == FEE_GUIDE
+    assert suggestion["confident"] is True and suggestion["not_sure"] is None
+    answer = suggestion["answer"]
+    assert answer["title"] == FEE_GUIDE
+    assert (answer["aspect"], answer["aspect_label"]) == ("fees", "收费标准")
+    assert "收费标准" in answer["text"]
+    assert answer["citation"].startswith(f"来源：《{FEE_GUIDE}》") and "示例数据" in answer["citation"]
+    assert "示例数据" in answer["notice"]
+
+
+def test_nonsense_gets_not_sure_and_no_answer(client: TestClient) -> None:
+    with client.websocket_connect(f"/api/assist/ws?token={STAFF}") as socket:
+        assert socket.receive_json()["type"] == "ready"
+        suggestion = _ask(socket, 1, "阿巴阿巴 蓝色的月亮跳舞")
+    assert suggestion["answer"] is None and suggestion["confident"] is False
+    assert "没有把握" in suggestion["not_sure"]
+
+
+def test_without_nlu_the_answer_follows_the_matched_section(client: TestClient) -> None:
+    with client.websocket_connect(f"/api/assist/ws?token={STAFF}") as socket:
+        socket.receive_json()
+        suggestion = _ask(socket, 3, NLU_FAILS)
+    assert suggestion["nlu"] is None and "语义解析暂不可用" in suggestion["nlu_error"]
+    answer = suggestion["answer"]
+    assert answer["aspect"] == "materials" and answer["materials"], answer
+    assert answer["text"].startswith(f"办理「{answer['title']}」需要准备")
+
+
+def test_fast_typing_is_answered_for_the_latest_utterance(client: TestClient) -> None:
+    prefixes = ["新", "新农", "新农合", "新农合交", "新农合交好多", FEE_QUESTION]
+    with client.websocket_connect(f"/api/assist/ws?token={STAFF}") as socket:
+        socket.receive_json()
+        for number, text in enumerate(prefixes, 1):
+            socket.send_json({"type": "utterance", "id": number, "text": text})
+        seen = []
+        while not seen or seen[-1]["id"] != len(prefixes):
+            seen.append(socket.receive_json())
+        socket.send_json({"type": "ping"})
+        assert socket.receive_json() == {"type": "pong"}
+    ids = [message["id"] for message in seen]
+    assert ids == sorted(ids) and len(ids) == len(set(ids)), ids
+    assert seen[-1]["answer"]["title"] == FEE_GUIDE
+
+
+def test_bad_frames_get_an_error_and_the_session_goes_on(client: TestClient) -> None:
+    with client.websocket_connect(f"/api/assist/ws?token={STAFF}") as socket:
+        socket.receive_json()
+        socket.send_text("{not json")
+        assert socket.receive_json()["type"] == "error"
+        socket.send_json({"type": "utterance", "id": 9, "text": "办" * 600})
+        assert "过长" in socket.receive_json()["message"]
+        socket.send_json({"type": "utterance", "id": "x", "text": "hi"})
+        assert socket.receive_json()["type"] == "error"
+        assert _ask(socket, 10, FEE_QUESTION)["type"] == "suggestion"
+
+
+# --- the handoff desk ----------------------------------------------------------------------------
+
+
+def _open_handoff(client: TestClient, sender: str, channel: str) -> str:
+    response = client.post(
+        "/api/services/handoffs",
+        json={
+            "sender_id": sender,
+            "channel": channel,
+            "transcript": [
+                {"role": "user", "text": "新农合交好多钱"},
+                {"role": "bot", "text": "2026年度个人缴费标准400元/人/年（示例）"},
+                {"role": "user", "text": "转人工"},
+            ],
+            "reason": "用户要求",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["ticket"])
+
+
+def _desk(client: TestClient, method: str, path: str, **body: Any) -> Any:
+    url = f"/api/staff/desk{path}"
+    response = client.get(url, headers=AUTH) if method == "GET" else client.post(url, json=body, headers=AUTH)
+    return response
+
+
+def test_desk_needs_the_staff_token(client: TestClient) -> None:
+    assert client.get("/api/staff/desk/handoffs", params={"agent": "王芳"}).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.get("/api/staff/desk/handoffs", params={"agent": "王芳"}, headers=wrong).status_code == 401
+
+
+def test_web_handoff_claim_reply_close_round_trip(client: TestClient) -> None:
+    sender = "web:0123456789abcdef0123456789abcdef"
+    ticket = _open_handoff(client, sender, "web")
+    queue = _desk(client, "GET", "/handoffs?agent=王芳").json()
+    assert ticket in [h["ticket"] for h in queue["waiting"]]
+    detail = _desk(client, "GET", f"/handoffs/{ticket}").json()
+    assert [m["role"] for m in detail["transcript"]] == ["user", "bot", "user"]
+
+    assert _desk(client, "POST", f"/handoffs/{ticket}/reply", agent="王芳", text="您好").status_code == 409
+    claimed = _desk(client, "POST", f"/handoffs/{ticket}/claim", agent="王芳")
+    assert claimed.status_code == 200 and claimed.json()["status"] == "claimed"
+    assert _desk(client, "POST", f"/handoffs/{ticket}/claim", agent="李强").status_code == 409
+    queue = _desk(client, "GET", "/handoffs?agent=王芳").json()
+    assert ticket not in [h["ticket"] for h in queue["waiting"]]
+    assert ticket in [h["ticket"] for h in queue["mine"]]
+    other = _desk(client, "POST", f"/handoffs/{ticket}/reply", agent="李强", text="我来答")
+    assert other.status_code == 409 and "王芳" in other.json()["detail"]["message"]
+
+    sent = _desk(client, "POST", f"/handoffs/{ticket}/reply", agent="王芳", text="您好，今年个人缴费400元。")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["delivered_by"] == "inbox"
+    inbox = client.get("/api/chat/inbox", params={"sender_id": sender}).json()
+    assert [m["text"] for m in inbox["messages"]] == ["您好，今年个人缴费400元。"]
+    assert inbox["open"] is True and inbox["ticket"] == ticket
+    last = inbox["messages"][-1]["id"]
+    assert client.get("/api/chat/inbox", params={"sender_id": sender, "after": last}).json()["messages"] == []
+
+    closed = _desk(client, "POST", f"/handoffs/{ticket}/close", agent="王芳")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    inbox = client.get("/api/chat/inbox", params={"sender_id": sender, "after": last}).json()
+    assert inbox["open"] is False and "人工服务已结束" in inbox["messages"][0]["text"]
+    transcript = _desk(client, "GET", f"/handoffs/{ticket}").json()["transcript"]
+    assert [m["role"] for m in transcript][-2:] == ["agent", "agent"]
+
+    audit = client.get("/api/staff/audit", params={"target": ticket}, headers=AUTH).json()
+    actions = [record["action"] for record in reversed(audit)]
+    assert actions == ["handoff.open", "handoff.claim", "handoff.reply", "handoff.reply", "handoff.close"]
+    assert all(record["actor"] == "王芳" for record in audit if record["action"] != "handoff.open")
+
+
+def test_inbox_serves_only_web_conversations(client: TestClient) -> None:
+    for sender in ("wechat:oAbc", "window:1", "web:../x"):
+        assert client.get("/api/chat/inbox", params={"sender_id": sender}).status_code == 422
+    empty = client.get("/api/chat/inbox", params={"sender_id": "web:nobody"}).json()
+    assert empty == {"sender_id": "web:nobody", "messages": [], "ticket": None, "status": None, "open": False}
+
+
+def test_wechat_handoff_reply_goes_out_as_a_customer_service_message(
+    client: TestClient, wechat_api: tuple[FakeWeChatAPI, str]
+) -> None:
+    api = wechat_api[0]
+    openid = "oZunyiHandoff01"
+    ticket = _open_handoff(client, f"wechat:{openid}", "wechat")
+    assert _desk(client, "POST", f"/handoffs/{ticket}/claim", agent="王芳").status_code == 200
+    before = len(api.sends)
+    sent = _desk(client, "POST", f"/handoffs/{ticket}/reply", agent="王芳", text="请带身份证到窗口办理。")
+    assert sent.json()["delivered_by"] == "wechat"
+    api.wait_for_sends(before + 1)
+    assert "【人工客服】请带身份证到窗口办理。" in api.texts_to(openid)
+    # The WeChat resident's replies are not readable through the web inbox.
+    assert client.get("/api/chat/inbox", params={"sender_id": f"wechat:{openid}"}).status_code == 422
+
+
+def test_console_page_is_served(client: TestClient) -> None:
+    page = client.get("/console")
+    assert page.status_code == 200 and "12345" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert client.get("/console/console.js").status_code == 200
+    assert client.get("/console/console.css").status_code == 200
