@@ -1,5 +1,10 @@
 """Custom actions for the rasa_sdk action server (`python -m rasa_sdk --actions bot.actions`)."""
 
+from bot.actions.eligibility import (
+    ActionGiveEligibilityVerdict,
+    ActionStartEligibilityCheck,
+    ValidateEligibilityForm,
+)
 from bot.actions.fallback import ActionDefaultFallback
 from bot.actions.policy import ActionAnswerPolicy
 from bot.actions.rating import ActionOfferRating, ActionRecordFeedback
@@ -19,9 +24,12 @@ __all__ = [
     "ActionAskStatusProof",
     "ActionCheckApplicationStatus",
     "ActionDefaultFallback",
+    "ActionGiveEligibilityVerdict",
     "ActionOfferRating",
     "ActionOpenComplaint",
     "ActionOpenHandoff",
     "ActionRecordFeedback",
+    "ActionStartEligibilityCheck",
     "ValidateApplicationStatusForm",
+    "ValidateEligibilityForm",
 ]

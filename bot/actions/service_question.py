@@ -44,6 +44,36 @@ def _is_ambiguous(result: SearchResult) -> bool:
     )
 
 
+def find_guide(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+) -> tuple[Guide | None, bool]:
+    """(guide, already answered): the service the question names, else the one we were
+    talking about (follow-ups such as 那要好多钱), else what retrieval is sure of.
+
+    Ambiguous questions are answered with a clarification whose buttons repeat `intent`."""
+    guide = _entity_guide(tracker)
+    if guide is not None:
+        return guide, False
+    try:
+        result = search(text, k=3) if text.strip() and not text.startswith("/") else None
+    except QueryError:
+        result = None
+    if result is not None and result.linked_guides:
+        return get_guide(result.linked_guides[0]), False
+    remembered = tracker.get_slot("service")
+    if remembered and get_guide(remembered):
+        return get_guide(remembered), False
+    if result is None or not result.confident or not result.hits:
+        return None, False
+    if result.hits[0].kind == "policy":
+        answer_policy(dispatcher, result.hits[0])
+        return None, True
+    if _is_ambiguous(result):
+        _clarify(dispatcher, result, intent)
+        return None, True
+    return get_guide(result.hits[0].doc_id), False
+
+
 class ActionAnswerServiceQuestion(Action):
     def name(self) -> str:
         return "action_answer_service_question"
@@ -54,11 +84,9 @@ class ActionAnswerServiceQuestion(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "inform"
         aspect = ASPECT_OF_INTENT.get(intent, "overview")
         text = tracker.latest_message.get("text") or ""
-        guide = _entity_guide(tracker)
-        if guide is None:
-            guide, handled = self._guide_from_question(dispatcher, tracker, text, intent)
-            if handled:
-                return []
+        guide, handled = find_guide(dispatcher, tracker, text, intent)
+        if handled:
+            return []
         if guide is None:
             say_not_sure(dispatcher, tracker, text)
             return []
@@ -68,27 +96,3 @@ class ActionAnswerServiceQuestion(Action):
             json_message=guide_card(guide, aspect),
         )
         return [SlotSet("service", guide.name), SlotSet("last_guide", guide.id)]
-
-    def _guide_from_question(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
-    ) -> tuple[Guide | None, bool]:
-        """(guide, already answered): the service the question names, else the one we were
-        talking about (follow-ups such as 那要好多钱), else what retrieval is sure of."""
-        try:
-            result = search(text, k=3) if text.strip() and not text.startswith("/") else None
-        except QueryError:
-            result = None
-        if result is not None and result.linked_guides:
-            return get_guide(result.linked_guides[0]), False
-        remembered = tracker.get_slot("service")
-        if remembered and get_guide(remembered):
-            return get_guide(remembered), False
-        if result is None or not result.confident or not result.hits:
-            return None, False
-        if result.hits[0].kind == "policy":
-            answer_policy(dispatcher, result.hits[0])
-            return None, True
-        if _is_ambiguous(result):
-            _clarify(dispatcher, result, intent)
-            return None, True
-        return get_guide(result.hits[0].doc_id), False
