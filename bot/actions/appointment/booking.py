@@ -1,0 +1,337 @@
+"""The booking form: service, hall, day, slot, name, 身份证号, phone, then confirm and book."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.appointment import common
+from bot.actions.backend import channel_of, get_services
+from bot.actions.dates import describe_day, parse_period
+from services.appointments import BookingRequest
+from services.errors import AlreadyBooked, BookingRefused, DomainError, SlotFull
+from services.identity import mask_id_number, mask_phone, validate_id_number, validate_name, validate_phone
+
+CONFIRM_WORDS = ("确认", "确定", "对的", "没问题", "可以", "好的")
+# 修改 first shows these; each clears what it names and the form asks for it again.
+EDITS = {
+    "修改事项": ("service", "booking_hall", "booking_date", "booking_time"),
+    "修改大厅": ("booking_hall", "booking_date", "booking_time"),
+    "修改时间": ("booking_date", "booking_time", "booking_period"),
+    "修改姓名": ("booking_name",),
+    "修改身份证号": ("booking_id_number",),
+    "修改手机号": ("booking_phone",),
+}
+
+
+def _service_id(tracker: Tracker) -> str | None:
+    guide = common.guide_for(tracker.get_slot("service"))
+    return guide.id if guide else None
+
+
+def _previous(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest message (the tracker already holds the new one)."""
+    user_turns = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    before = user_turns[-1] if user_turns else len(tracker.events)
+    for event in reversed(tracker.events[:before]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    # Extraction: entities whenever they come, typed text only for the slot that was asked.
+    async def extract_service(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = common.answer_text(tracker, "service")
+        return {"service": text} if text and not common.entity(tracker, "service") else {}
+
+    async def extract_booking_hall(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = (
+            common.entity(tracker, "hall")
+            or common.entity(tracker, "district")
+            or common.answer_text(tracker, "booking_hall")
+        )
+        return {"booking_hall": value} if value else {}
+
+    async def extract_booking_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "date") or common.answer_text(tracker, "booking_date")
+        return {"booking_date": value} if value else {}
+
+    async def extract_booking_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "time") or common.answer_text(tracker, "booking_time")
+        return {"booking_time": value} if value else {}
+
+    async def extract_booking_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "person_name") or common.answer_text(tracker, "booking_name")
+        return {"booking_name": value} if value else {}
+
+    async def extract_booking_id_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "id_number") or common.answer_text(tracker, "booking_id_number")
+        return {"booking_id_number": value} if value else {}
+
+    async def extract_booking_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "phone") or common.answer_text(tracker, "booking_phone")
+        return {"booking_phone": value} if value else {}
+
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "booking_confirmed":
+            return {}
+        text = str(tracker.latest_message.get("text") or "").strip()
+        if common.intent_of(tracker) == "affirm" or text in CONFIRM_WORDS:
+            return {"booking_confirmed": "yes"}
+        if text.startswith("修改"):
+            return {"booking_confirmed": text}
+        return {}
+
+    # Validation
+    def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        guide = common.guide_for(str(value))
+        if guide is None:
+            dispatcher.utter_message(
+                text="没有找到这个事项，请换个说法，例如“办社保卡”“低保申请”“结婚登记”。"
+            )
+            return {"service": None}
+        halls = common.halls_for(guide)
+        if not halls:
+            dispatcher.utter_message(
+                text=f"「{guide.name}」暂不能预约大厅办理。{guide.online.how or ''}如需帮助请拨打 12345。"
+            )
+            return {"service": None}
+        result: dict[str, Any] = {"service": guide.name}
+        previous = _previous(tracker, "service")
+        if previous and previous != guide.name and tracker.get_slot("booking_hall"):
+            # A different service: the slot belonged to the old one, and the hall may not offer this one.
+            result.update(booking_time=None, booking_confirmed=None)
+            if not common.match_hall(str(tracker.get_slot("booking_hall")), halls):
+                result.update(booking_hall=None, booking_date=None)
+            dispatcher.utter_message(text=f"好的，改为预约「{guide.name}」。")
+        return result
+
+    def validate_booking_hall(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        guide = common.guide_for(tracker.get_slot("service"))
+        halls = common.halls_for(guide) if guide else get_services().halls()
+        hall = common.match_hall(str(value), halls)
+        if hall is None:
+            names = "、".join(h.name for h in halls)
+            dispatcher.utter_message(text=f"没有找到可以办理的这个大厅，请从这些大厅中选择：{names}。")
+            return {"booking_hall": None}
+        result: dict[str, Any] = {"booking_hall": hall.id}
+        day = tracker.get_slot("booking_date")
+        # A day given before the hall was known is checked now; one said in this message is checked next.
+        if guide and day and "booking_date" not in tracker.slots_to_validate():
+            slots = common.check_day(dispatcher, hall.id, guide.id, dt.date.fromisoformat(str(day)))
+            if slots is None:
+                result.update(booking_date=None, booking_time=None)
+        return result
+
+    def validate_booking_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        hall = tracker.get_slot("booking_hall")
+        result = common.validate_day(value, dispatcher, tracker, hall, _service_id(tracker))
+        return {**result, "booking_confirmed": None}
+
+    def validate_booking_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        hall, service_id = tracker.get_slot("booking_hall"), _service_id(tracker)
+        if not hall or not service_id:  # said with the request; the slot is picked once the hall is known
+            return {"booking_time": None, "booking_period": parse_period(str(value))}
+        return {
+            **common.validate_slot_time(value, dispatcher, tracker, hall, service_id),
+            "booking_confirmed": None,
+        }
+
+    def validate_booking_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"booking_name": validate_name(str(value))}
+        except DomainError as error:
+            dispatcher.utter_message(text=error.message)
+            return {"booking_name": None}
+
+    def validate_booking_id_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"booking_id_number": validate_id_number(str(value), today=common.today())}
+        except DomainError as error:
+            dispatcher.utter_message(text=f"{error.message}请重新输入身份证号。")
+            return {"booking_id_number": None}
+
+    def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"booking_phone": validate_phone(str(value))}
+        except DomainError as error:
+            dispatcher.utter_message(text=f"{error.message}请重新输入手机号。")
+            return {"booking_phone": None}
+
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value == "修改":
+            return {"booking_confirmed": None, "booking_editing": True}
+        if value in EDITS:
+            return {slot: None for slot in EDITS[value]} | {
+                "booking_confirmed": None,
+                "booking_editing": None,
+            }
+        if value != "yes":
+            return {"booking_confirmed": None}
+        return self._book(dispatcher, tracker)
+
+    def _book(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """Booking happens here, not after the form, so that a refusal (the slot went in the
+        meantime, a typo the backend caught) sends the form back to exactly that question."""
+        try:
+            booking = get_services().book(
+                BookingRequest(
+                    hall_id=str(tracker.get_slot("booking_hall")),
+                    service_id=str(_service_id(tracker)),
+                    start=common.slot_start(tracker),
+                    name=str(tracker.get_slot("booking_name")),
+                    id_number=str(tracker.get_slot("booking_id_number")),
+                    phone=str(tracker.get_slot("booking_phone")),
+                    sender_id=tracker.sender_id,
+                    channel=channel_of(tracker),
+                )
+            )
+        except (SlotFull, BookingRefused) as error:
+            dispatcher.utter_message(text=f"{error.message}请重新选择时段。")
+            return {"booking_time": None, "booking_confirmed": None}
+        except AlreadyBooked as error:
+            dispatcher.utter_message(text=f"{error.message}请说“改约”并提供预约码。")
+            return {"booking_confirmed": "no"}
+        except DomainError as error:
+            dispatcher.utter_message(text=error.message)
+            slot = {"name": "booking_name", "id_number": "booking_id_number", "phone": "booking_phone"}
+            return {slot.get(error.field or "", "booking_hall"): None, "booking_confirmed": None}
+        return {"booking_confirmed": "yes", "booking_code": booking.code}
+
+
+class ActionAskBookingHall(Action):
+    def name(self) -> str:
+        return "action_ask_booking_form_booking_hall"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        guide = common.guide_for(tracker.get_slot("service"))
+        halls = common.halls_for(guide) if guide else []
+        dispatcher.utter_message(
+            text=f"请选择办理「{guide.name if guide else ''}」的政务服务大厅（也可以直接说区县名称）：",
+            buttons=[{"title": hall.name, "payload": f'/inform{{"hall": "{hall.name}"}}'} for hall in halls],
+        )
+        return []
+
+
+class ActionAskBookingDate(Action):
+    """Asks for the day; the next open days are offered as buttons."""
+
+    def __init__(self, form: str = "booking_form") -> None:
+        self.form = form
+
+    def name(self) -> str:
+        return f"action_ask_{self.form}_booking_date"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hall, service_id = tracker.get_slot("booking_hall"), _service_id(tracker)
+        days = common.next_open_days(hall, service_id, common.today()) if hall and service_id else []
+        dispatcher.utter_message(
+            text=f"请问哪天去办理？{common.DAY_HINT}，或点选最近可约的日期：",
+            buttons=common.day_buttons(days),
+        )
+        return []
+
+
+class ActionAskRescheduleDate(ActionAskBookingDate):
+    def __init__(self) -> None:
+        super().__init__("reschedule_booking_form")
+
+
+class ActionAskBookingTime(Action):
+    def __init__(self, form: str = "booking_form") -> None:
+        self.form = form
+
+    def name(self) -> str:
+        return f"action_ask_{self.form}_booking_time"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hall, service_id = tracker.get_slot("booking_hall"), _service_id(tracker)
+        if hall and service_id:
+            common.ask_for_slot(dispatcher, tracker, hall, service_id)
+        return []
+
+
+class ActionAskRescheduleTime(ActionAskBookingTime):
+    def __init__(self) -> None:
+        super().__init__("reschedule_booking_form")
+
+
+class ActionAskBookingConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_booking_form_booking_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("booking_editing"):
+            dispatcher.utter_message(
+                text="要修改哪一项？",
+                buttons=[{"title": label.removeprefix("修改"), "payload": label} for label in EDITS],
+            )
+            return []
+        hall_id = tracker.get_slot("booking_hall")
+        hall = next((h for h in get_services().halls() if h.id == hall_id), None)
+        start = common.slot_start(tracker)
+        dispatcher.utter_message(
+            text="请核对预约信息：\n"
+            f"事项：{tracker.get_slot('service')}\n"
+            f"大厅：{hall.name if hall else hall_id}\n"
+            f"时间：{describe_day(start.date(), common.today())} {start:%H:%M}\n"
+            f"姓名：{tracker.get_slot('booking_name')}\n"
+            f"身份证号：{mask_id_number(str(tracker.get_slot('booking_id_number')))}\n"
+            f"手机号：{mask_phone(str(tracker.get_slot('booking_phone')))}\n"
+            "确认预约吗？",
+            buttons=[
+                {"title": "确认", "payload": "/affirm"},
+                {"title": "修改", "payload": "修改"},
+                {"title": "取消", "payload": "/deny"},
+            ],
+        )
+        return []

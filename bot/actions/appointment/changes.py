@@ -1,0 +1,290 @@
+"""Which appointment task a request starts, cancel and reschedule by code, and the closing messages."""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.appointment import common
+from bot.actions.backend import get_services
+from bot.actions.dates import describe_day
+from indexer.api import get_guide
+from services.appointments import NOT_FOUND, Booking
+from services.errors import BookingRefused, DomainError, NotFound, SlotFull
+from services.identity import mask_phone, validate_phone
+from services.models import AppointmentStatus
+
+# The intent list is fixed (no reschedule intent), and residents say 改约 both as a new booking
+# (“重新帮我约星期五”) and as a cancellation (“原来的不要了，改到下周”): the words decide.
+RESCHEDULE = re.compile(
+    r"改约|改期|改[到成在]|改(一下|个)?时间|换(个|一个|一下)?时间|重新(帮我)?约|推迟|延后|往后推|提前到"
+)
+HOW_TO_CHANGE = "如需取消或改期，请说“取消预约”或“改约”，并提供预约码和预约时留的手机号。"
+
+
+class ActionRouteAppointment(Action):
+    """Sets appointment_task (book / reschedule / cancel); rules then start the matching form."""
+
+    def name(self) -> str:
+        return "action_route_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
+        if RESCHEDULE.search(text):
+            task = "reschedule"
+        elif common.intent_of(tracker) == "cancel_appointment":
+            task = "cancel"
+        else:
+            task = "book"
+        events: list[EventType] = [SlotSet(slot, None) for slot in common.BOOKING_SLOTS]
+        events.append(SlotSet("appointment_task", task))
+        code = common.booking_code_in(text)
+        if code and task != "book":
+            events.append(SlotSet("booking_code", code))
+        return events
+
+
+def _code(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    code = common.booking_code_in(str(value))
+    if code is None:
+        dispatcher.utter_message(
+            text="预约码是预约成功时给您的8位字母和数字（例如 7KQ4MZ2A），请核对后再输入。"
+        )
+    return {"booking_code": code}
+
+
+def _phone(value: Any, dispatcher: CollectingDispatcher) -> str | None:
+    try:
+        return validate_phone(str(value))
+    except DomainError as error:
+        dispatcher.utter_message(text=f"{error.message}请输入预约时留的手机号。")
+        return None
+
+
+class _ByCodeForm(FormValidationAction):
+    """Code and phone: shared by cancelling and rescheduling."""
+
+    interruptions = common.INTERRUPTIONS
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def extract_booking_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(tracker.latest_message.get("text") or "")
+        found = common.booking_code_in(text) if tracker.get_slot("booking_code") is None else None
+        value = found or common.answer_text(tracker, "booking_code", self.interruptions)
+        return {"booking_code": value} if value else {}
+
+    async def extract_booking_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "phone") or common.answer_text(
+            tracker, "booking_phone", self.interruptions
+        )
+        return {"booking_phone": value} if value else {}
+
+    def validate_booking_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return _code(value, dispatcher)
+
+    def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"booking_phone": _phone(value, dispatcher)}
+
+
+class ValidateCancelBookingForm(_ByCodeForm):
+    # Saying 取消预约 again while asked for the code is an answer, not a reason to stop.
+    interruptions = common.INTERRUPTIONS - {"cancel_appointment"}
+
+    def name(self) -> str:
+        return "validate_cancel_booking_form"
+
+
+class ValidateRescheduleBookingForm(_ByCodeForm):
+    def name(self) -> str:
+        return "validate_reschedule_booking_form"
+
+    async def extract_booking_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "date") or common.answer_text(tracker, "booking_date")
+        return {"booking_date": value} if value else {}
+
+    async def extract_booking_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        value = common.entity(tracker, "time") or common.answer_text(tracker, "booking_time")
+        return {"booking_time": value} if value else {}
+
+    def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Looks the booking up before asking for a new day, so a wrong code or phone is said at
+        once. The code alone shows the masked booking, so comparing masks reveals nothing more;
+        reschedule() itself checks the full phone."""
+        phone = _phone(value, dispatcher)
+        code = tracker.get_slot("booking_code")
+        if phone is None or code is None:
+            return {"booking_phone": phone}
+        try:
+            booking = get_services().booking(str(code))
+        except NotFound:
+            booking = None
+        if booking is None or booking.phone_masked != mask_phone(phone):
+            dispatcher.utter_message(text=NOT_FOUND)
+            return {"booking_code": None, "booking_phone": None}
+        if booking.status is not AppointmentStatus.booked or booking.start <= get_services().context().now:
+            dispatcher.utter_message(text="该预约已取消、已失效或时间已过，不能改期。")
+            return {"booking_code": None, "booking_phone": None}
+        dispatcher.utter_message(
+            text=f"找到您的预约：「{booking.service_name}」，{booking.hall_name}，"
+            f"{describe_day(booking.start.date(), common.today())} {booking.start:%H:%M}。"
+        )
+        result: dict[str, Any] = {"booking_phone": phone, "booking_hall": booking.hall_id}
+        return result | {"service": booking.service_name}
+
+    def validate_booking_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        hall, service_id = _offer(tracker)
+        return common.validate_day(value, dispatcher, tracker, hall, service_id)
+
+    def validate_booking_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Moving the booking is the answer to this question, so a slot taken in the meantime
+        is offered again right here."""
+        hall, service_id = _offer(tracker)
+        if not hall or not service_id:
+            return {"booking_time": None}
+        result = common.validate_slot_time(value, dispatcher, tracker, hall, service_id)
+        if not result.get("booking_time"):
+            return result
+        tracker.slots.update(result)
+        try:
+            get_services().reschedule(
+                str(tracker.get_slot("booking_code")),
+                str(tracker.get_slot("booking_phone")),
+                common.slot_start(tracker),
+                actor=tracker.sender_id,
+            )
+        except (SlotFull, BookingRefused) as error:
+            dispatcher.utter_message(text=f"{error.message}请重新选择时段。")
+            return {"booking_time": None}
+        except DomainError as error:
+            dispatcher.utter_message(text=error.message)
+            return {"booking_date": None, "booking_time": None}
+        return result
+
+
+def _offer(tracker: Tracker) -> tuple[str | None, str | None]:
+    guide = get_guide(str(tracker.get_slot("service") or ""))
+    return tracker.get_slot("booking_hall"), guide.id if guide else None
+
+
+def _clear() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in (*common.BOOKING_SLOTS, "appointment_task")]
+
+
+def _when(booking: Booking) -> str:
+    return f"{describe_day(booking.start.date(), common.today())} {booking.start:%H:%M}-{booking.end:%H:%M}"
+
+
+def _card(booking: Booking) -> dict[str, Any]:
+    return {
+        "type": "booking",
+        "code": booking.code,
+        "status": booking.status.value,
+        "service": booking.service_name,
+        "hall": booking.hall_name,
+        "address": booking.hall_address,
+        "window": booking.window,
+        "start": booking.start.isoformat(),
+        "end": booking.end.isoformat(),
+    }
+
+
+class ActionReportBooking(Action):
+    """After the booking or reschedule form: the receipt, what to bring, how to change it."""
+
+    def name(self) -> str:
+        return "action_report_booking"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        code = tracker.get_slot("booking_code")
+        if not code or tracker.get_slot("booking_confirmed") == "no":
+            return _clear()
+        booking = get_services().booking(str(code))
+        guide = get_guide(booking.service_id)
+        materials = "、".join(m.name for m in guide.materials if m.required) if guide else ""
+        done = "改期成功" if tracker.get_slot("appointment_task") == "reschedule" else "预约成功"
+        dispatcher.utter_message(
+            text=f"{done}！预约码：{booking.code}（请记好，取消或改期时要用）\n"
+            f"事项：{booking.service_name}\n"
+            f"时间：{_when(booking)}\n"
+            f"地点：{booking.hall_name}，{booking.hall_address}，{booking.window}\n"
+            f"电话：{booking.hall_phone}\n"
+            f"预约人：{booking.name_masked}，手机 {booking.phone_masked}\n"
+            + (f"请带齐材料：{materials}（点“查看材料”看原件/复印件要求）\n" if materials else "")
+            + HOW_TO_CHANGE,
+            buttons=[
+                {"title": "查看材料", "payload": f'/ask_materials{{"service": "{booking.service_name}"}}'}
+            ],
+            json_message=_card(booking),
+        )
+        return _clear()
+
+
+class ActionCancelBooking(Action):
+    def name(self) -> str:
+        return "action_cancel_booking"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            booking = get_services().cancel(
+                str(tracker.get_slot("booking_code")),
+                str(tracker.get_slot("booking_phone")),
+                actor=tracker.sender_id,
+            )
+        except NotFound:
+            dispatcher.utter_message(text=NOT_FOUND)
+        except DomainError as error:
+            dispatcher.utter_message(text=error.message)
+        else:
+            dispatcher.utter_message(
+                text=f"已取消预约 {booking.code}：「{booking.service_name}」，"
+                f"{booking.hall_name}，{_when(booking)}。需要时可以重新预约。",
+                json_message=_card(booking),
+            )
+        return _clear()
+
+
+class ActionStopAppointment(Action):
+    """算了/不约了 in the middle of a form: nothing is booked or changed, and what was typed is forgotten."""
+
+    def name(self) -> str:
+        return "action_stop_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        task = tracker.get_slot("appointment_task")
+        what = {"cancel": "没有取消任何预约", "reschedule": "原预约保持不变"}.get(task or "", "没有为您预约")
+        dispatcher.utter_message(text=f"好的，已停止，{what}。需要时随时告诉我。")
+        return _clear()

@@ -1,0 +1,82 @@
+"""The plain questions of the appointment forms.
+
+They are actions rather than utter_ask_ responses because `rasa data validate` reports form
+responses as unused, and it must stay free of warnings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+CODE = "请告诉我预约码（预约成功时给您的8位字母和数字，例如 7KQ4MZ2A）。"
+PHONE = "请提供预约时留的手机号。"
+
+
+class _Prompt(Action, ABC):
+    form = "booking_form"
+
+    @property
+    @abstractmethod
+    def slot(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def question(self) -> str: ...
+
+    def name(self) -> str:
+        return f"action_ask_{self.form}_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(text=self.question)
+        return []
+
+
+class ActionAskBookingService(_Prompt):
+    slot = "service"
+    question = "您要预约办理哪个事项？例如“社保卡申领”“低保申请”“结婚登记”。"
+
+
+class ActionAskBookingName(_Prompt):
+    slot = "booking_name"
+    question = "请告诉我办事人的姓名。"
+
+
+class ActionAskBookingIdNumber(_Prompt):
+    slot = "booking_id_number"
+    question = "请输入办事人的身份证号（18位，只用于核验身份，不会显示完整号码）。"
+
+
+class ActionAskBookingPhone(_Prompt):
+    slot = "booking_phone"
+    question = "请留一个手机号，用于预约提醒，取消或改期时也要用到。"
+
+
+class ActionAskCancelCode(_Prompt):
+    form = "cancel_booking_form"
+    slot = "booking_code"
+    question = CODE
+
+
+class ActionAskCancelPhone(_Prompt):
+    form = "cancel_booking_form"
+    slot = "booking_phone"
+    question = PHONE
+
+
+class ActionAskRescheduleCode(_Prompt):
+    form = "reschedule_booking_form"
+    slot = "booking_code"
+    question = CODE
+
+
+class ActionAskReschedulePhone(_Prompt):
+    form = "reschedule_booking_form"
+    slot = "booking_phone"
+    question = PHONE

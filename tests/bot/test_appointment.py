@@ -1,0 +1,341 @@
+"""Booking, rescheduling and cancelling actions on a fresh SQLite database, with a fixed clock.
+
+Thursday 26 November 2026, 08:00: tomorrow is a working Friday, the weekend is closed and the
+booking horizon (14 days) ends on 10 December.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import backend
+from bot.actions.appointment.booking import (
+    ActionAskBookingConfirmed,
+    ActionAskBookingTime,
+    ValidateBookingForm,
+)
+from bot.actions.appointment.changes import (
+    ActionCancelBooking,
+    ActionReportBooking,
+    ActionRouteAppointment,
+    ValidateCancelBookingForm,
+    ValidateRescheduleBookingForm,
+)
+from core.settings import PROJECT_ROOT, ServicesSettings, get_settings
+from services.appointments import BookingRequest
+from services.catalog import load_catalog
+from services.db import make_engine, make_sessionmaker, migrate
+from services.facade import Services
+from services.identity import id_check_char
+
+pytestmark = pytest.mark.slow
+
+NOW = dt.datetime(2026, 11, 26, 8, 0)
+DIBAO = "最低生活保障申请"
+DIBAO_ID = "zuidi_shenghuo_baozhang_shenqing"
+ID_NUMBER = "520302194503010024"
+PHONE = "15885211234"
+DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    config = ServicesSettings(
+        **{**get_settings().services.model_dump(), "database_url": f"sqlite:///{tmp_path / 's.db'}"}
+    )
+    migrate(config.database_url)
+    facade = Services(make_sessionmaker(make_engine(config.database_url)), config, clock=lambda: NOW)
+    knowledge = get_settings().knowledge
+    facade.sync_catalog(load_catalog(knowledge.guides_dir, knowledge.halls_file))
+    previous, backend._services = backend._services, facade
+    yield facade
+    backend._services = previous
+
+
+def tracker(
+    text: str,
+    intent: str = "inform",
+    *,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    form: str | None = "booking_form",
+    earlier: list[dict[str, Any]] | None = None,
+    mapped: dict[str, Any] | None = None,
+) -> Tracker:
+    """``mapped``: slots Rasa's own mappings set from this message (the shared service slot)."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
+    events = [*(earlier or []), {"event": "user", "text": text, "parse_data": latest}]
+    events += [{"event": "slot", "name": name, "value": value} for name, value in (mapped or {}).items()]
+    loop = {"name": form, "is_interrupted": False} if form else {}
+    return Tracker("web:test", dict(slots or {}), latest, events, False, None, loop, "action_listen")
+
+
+async def run(action: Action, track: Tracker) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """(all text said, the messages, the slots set)."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, DOMAIN)
+    text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    return text, dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def chosen(**slots: Any) -> dict[str, Any]:
+    return {"service": DIBAO, "booking_hall": "city", **slots}
+
+
+async def test_a_closed_day_is_refused_with_the_next_open_day(services: Services) -> None:
+    text, messages, slots = await run(
+        ValidateBookingForm(), tracker("后天", slots=chosen(requested_slot="booking_date"))
+    )
+    assert slots["booking_date"] is None
+    assert "11月28日（星期六）是休息日" in text and "最近可约的是11月30日（星期一）" in text
+    assert messages[-1]["buttons"][0]["payload"] == '/inform{"date": "2026-11-30"}'
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [("11月20日", "已经过去"), ("12月25日", "最多可预约14天内"), ("下下周五", "最多可预约14天内")],
+)
+async def test_past_and_far_days_are_refused(services: Services, said: str, reason: str) -> None:
+    text, _, slots = await run(
+        ValidateBookingForm(), tracker(said, slots=chosen(requested_slot="booking_date"))
+    )
+    assert slots["booking_date"] is None and reason in text
+
+
+async def test_tomorrow_morning_keeps_the_period_and_an_exact_time(services: Services) -> None:
+    _, _, slots = await run(
+        ValidateBookingForm(), tracker("明天上午十点", slots=chosen(requested_slot="booking_date"))
+    )
+    assert slots["booking_date"] == "2026-11-27"
+    assert slots["booking_period"] == "上午" and slots["booking_time"] == "10:00"
+
+
+async def test_free_slots_are_offered_as_buttons_for_the_period(services: Services) -> None:
+    slots = chosen(booking_date="2026-11-27", booking_period="下午", requested_slot="booking_time")
+    text, messages, _ = await run(ActionAskBookingTime(), tracker("", slots=slots))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles[0] == "13:30-14:00（剩4个）" and len(titles) == 7
+    assert messages[0]["buttons"][0]["payload"] == '/inform{"time": "13:30"}'
+    assert "明天 11月27日（星期五）下午" in text
+
+
+async def test_a_district_picks_the_hall_offering_the_service(services: Services) -> None:
+    _, _, slots = await run(
+        ValidateBookingForm(),
+        tracker("播州那边", slots={"service": DIBAO, "requested_slot": "booking_hall"}),
+    )
+    assert slots["booking_hall"] == "bozhou"
+    text, _, slots = await run(
+        ValidateBookingForm(),
+        tracker("湄潭", slots={"service": DIBAO, "requested_slot": "booking_hall"}),
+    )
+    assert slots["booking_hall"] is None and "遵义市政务服务中心" in text
+
+
+async def test_a_wrong_id_number_is_explained_and_asked_again(services: Services) -> None:
+    text, _, slots = await run(
+        ValidateBookingForm(),
+        tracker("520302194503010025", slots=chosen(requested_slot="booking_id_number")),
+    )
+    assert slots["booking_id_number"] is None and "校验位" in text and "请重新输入身份证号" in text
+    _, _, slots = await run(
+        ValidateBookingForm(),
+        tracker(
+            ID_NUMBER,
+            entities=[{"entity": "id_number", "value": ID_NUMBER}],
+            slots=chosen(requested_slot="booking_id_number"),
+        ),
+    )
+    assert slots["booking_id_number"] == ID_NUMBER
+
+
+async def test_a_question_mid_form_is_not_taken_as_an_answer(services: Services) -> None:
+    _, _, slots = await run(
+        ValidateBookingForm(),
+        tracker("要带哪些材料", "ask_materials", slots=chosen(requested_slot="booking_name")),
+    )
+    assert "booking_name" not in slots  # nothing extracted: the form rejects and a rule answers
+
+
+async def test_changing_the_service_resets_a_hall_that_does_not_offer_it(services: Services) -> None:
+    earlier = [{"event": "slot", "name": "service", "value": DIBAO}]
+    slots = chosen(service="结婚登记", booking_hall="tongzi", booking_date="2026-11-27", booking_time="09:00")
+    text, _, events = await run(
+        ValidateBookingForm(),
+        tracker(
+            "我要办结婚登记",
+            entities=[{"entity": "service", "value": "结婚登记"}],
+            slots={**slots, "requested_slot": "booking_name"},
+            earlier=earlier,
+            mapped={"service": "结婚登记"},
+        ),
+    )
+    assert events["service"] == "结婚登记" and events["booking_time"] is None
+    assert events["booking_hall"] is None and "改为预约「结婚登记」" in text
+
+
+async def test_the_summary_masks_id_and_phone(services: Services) -> None:
+    slots = chosen(
+        booking_date="2026-11-27",
+        booking_time="09:00",
+        booking_name="王德明",
+        booking_id_number=ID_NUMBER,
+        booking_phone=PHONE,
+    )
+    text, messages, _ = await run(ActionAskBookingConfirmed(), tracker("", slots=slots))
+    assert ID_NUMBER not in text and PHONE not in text
+    assert "520302********0024" in text and "158****1234" in text and "09:00" in text
+    assert [b["title"] for b in messages[0]["buttons"]] == ["确认", "修改", "取消"]
+
+
+def ready(**slots: Any) -> dict[str, Any]:
+    return chosen(
+        booking_date="2026-11-27",
+        booking_time="09:00",
+        booking_name="王德明",
+        booking_id_number=ID_NUMBER,
+        booking_phone=PHONE,
+        requested_slot="booking_confirmed",
+        **slots,
+    )
+
+
+async def test_confirming_books_and_reports_the_code(services: Services) -> None:
+    _, _, slots = await run(ValidateBookingForm(), tracker("/affirm", "affirm", slots=ready()))
+    code = slots["booking_code"]
+    assert slots["booking_confirmed"] == "yes" and code
+    text, messages, cleared = await run(
+        ActionReportBooking(), tracker("", slots=ready(booking_code=code, booking_confirmed="yes"), form=None)
+    )
+    assert f"预约码：{code}" in text and "遵义市政务服务中心" in text and "09:00-09:30" in text
+    assert PHONE not in text and ID_NUMBER not in text and "取消预约" in text
+    assert messages[0]["custom"]["type"] == "booking" and messages[0]["buttons"][0]["title"] == "查看材料"
+    assert cleared["booking_id_number"] is None and cleared["booking_code"] is None
+    assert services.booking(code).start == dt.datetime(2026, 11, 27, 9, 0)
+
+
+async def test_a_slot_taken_before_confirming_is_offered_again(services: Services) -> None:
+    others = [f"11010119900307{n:03d}" for n in range(4)]
+    for index, other in enumerate(other + id_check_char(other) for other in others):
+        services.book(
+            BookingRequest(
+                hall_id="city",
+                service_id=DIBAO_ID,
+                start=dt.datetime(2026, 11, 27, 9, 0),
+                name="李四",
+                id_number=other,
+                phone=f"1390000000{index}",
+                sender_id=f"web:other{index}",
+            )
+        )
+    text, _, slots = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=ready()))
+    assert "约满" in text and slots["booking_time"] is None and slots["booking_confirmed"] is None
+
+
+async def test_modify_asks_which_part_and_clears_it(services: Services) -> None:
+    _, _, slots = await run(ValidateBookingForm(), tracker("修改", "inform", slots=ready()))
+    assert slots["booking_editing"] is True and slots["booking_confirmed"] is None
+    _, _, slots = await run(ValidateBookingForm(), tracker("修改时间", "book_appointment", slots=ready()))
+    assert (
+        slots["booking_date"] is None and slots["booking_time"] is None and slots["booking_editing"] is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "task", "code"),
+    [
+        ("帮我约明天去办低保", "book_appointment", "book", None),
+        ("改到下周", "book_appointment", "reschedule", None),
+        ("原来约的时间去不了，换个时间", "cancel_appointment", "reschedule", None),
+        ("预约码7KQ4MZ2A 取消", "cancel_appointment", "cancel", "7KQ4MZ2A"),
+    ],
+)
+async def test_requests_are_routed_by_their_words(
+    text: str, intent: str, task: str, code: str | None
+) -> None:
+    _, _, slots = await run(ActionRouteAppointment(), tracker(text, intent, form=None))
+    assert slots["appointment_task"] == task and slots.get("booking_code") == code
+
+
+def _book(services: Services) -> str:
+    return services.book(
+        BookingRequest(
+            hall_id="city",
+            service_id=DIBAO_ID,
+            start=dt.datetime(2026, 11, 27, 9, 0),
+            name="王德明",
+            id_number=ID_NUMBER,
+            phone=PHONE,
+            sender_id="web:test",
+        )
+    ).code
+
+
+async def test_cancel_needs_the_matching_phone(services: Services) -> None:
+    code = _book(services)
+    wrong, _, _ = await run(
+        ActionCancelBooking(),
+        tracker("", slots={"booking_code": code, "booking_phone": "13900000000"}, form=None),
+    )
+    unknown, _, _ = await run(
+        ActionCancelBooking(),
+        tracker("", slots={"booking_code": "ZZZZ2222", "booking_phone": PHONE}, form=None),
+    )
+    assert wrong == unknown == "预约码或手机号不正确，请核对后再试。"
+    text, _, _ = await run(
+        ActionCancelBooking(), tracker("", slots={"booking_code": code, "booking_phone": PHONE}, form=None)
+    )
+    assert f"已取消预约 {code}" in text and services.booking(code).status.value == "cancelled"
+
+
+async def test_the_cancel_form_reads_a_code_typed_in_a_sentence(services: Services) -> None:
+    _, _, slots = await run(
+        ValidateCancelBookingForm(),
+        tracker(
+            "我的码是 k2z7rb5d",
+            "cancel_appointment",
+            slots={"requested_slot": "booking_code"},
+            form="cancel_booking_form",
+        ),
+    )
+    assert slots["booking_code"] == "K2Z7RB5D"
+
+
+async def test_reschedule_checks_code_and_phone_then_moves_the_booking(services: Services) -> None:
+    code = _book(services)
+    form = "reschedule_booking_form"
+    text, _, slots = await run(
+        ValidateRescheduleBookingForm(),
+        tracker("13900000000", slots={"booking_code": code, "requested_slot": "booking_phone"}, form=form),
+    )
+    assert text == "预约码或手机号不正确，请核对后再试。" and slots["booking_code"] is None
+    text, _, slots = await run(
+        ValidateRescheduleBookingForm(),
+        tracker(PHONE, slots={"booking_code": code, "requested_slot": "booking_phone"}, form=form),
+    )
+    assert slots["booking_hall"] == "city" and slots["service"] == DIBAO and "找到您的预约" in text
+    known = {"booking_code": code, "booking_phone": PHONE, "booking_hall": "city", "service": DIBAO}
+    _, _, slots = await run(
+        ValidateRescheduleBookingForm(),
+        tracker("下周一下午", slots={**known, "requested_slot": "booking_date"}, form=form),
+    )
+    assert slots["booking_date"] == "2026-11-30" and slots["booking_period"] == "下午"
+    _, _, slots = await run(
+        ValidateRescheduleBookingForm(),
+        tracker(
+            '/inform{"time": "14:00"}',
+            entities=[{"entity": "time", "value": "14:00"}],
+            slots={**known, "booking_date": "2026-11-30", "requested_slot": "booking_time"},
+            form=form,
+        ),
+    )
+    assert slots["booking_time"] == "14:00"
+    assert services.booking(code).start == dt.datetime(2026, 11, 30, 14, 0)
