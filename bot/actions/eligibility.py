@@ -28,6 +28,8 @@ REQUESTED_SLOT = "requested_slot"
 GUIDE_SLOT = "eligibility_guide"
 CHECKING_SLOT = "eligibility_checking"
 SLOT_PREFIX = "elig_"
+# After this many answers we can't understand, a fact counts as unknown rather than asked forever.
+MAX_ATTEMPTS = 3
 # Offered when someone asks 我符合条件吗 without naming a service.
 EXAMPLE_SERVICES = ("最低生活保障申请", "高龄补贴申领", "公共租赁住房申请", "结婚登记")
 
@@ -209,6 +211,19 @@ class ValidateEligibilityForm(FormValidationAction):
         return None
 
 
+def _attempts(tracker: Tracker, slot: str) -> int:
+    """How many messages the resident has sent since we first asked for `slot` this time."""
+    seen = attempts = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen += 1
+        elif event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT:
+            if event.get("value") != slot:
+                break
+            attempts = seen
+    return attempts
+
+
 def _validator(field: RuleField) -> Any:
     slot = slot_of(field)
     spec = FIELDS[field]
@@ -225,6 +240,9 @@ def _validator(field: RuleField) -> Any:
             # A button or a plain 嗯/不 the parser missed: trust the NLU's affirm/deny.
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             fact = {"affirm": True, "deny": False}.get(intent or "")
+        if fact is None and _attempts(tracker, slot) >= MAX_ATTEMPTS:
+            dispatcher.utter_message(text=f"这一项我先记为“不清楚”。{spec.label}可以到窗口核实。")
+            fact = UNKNOWN
         if fact is None:
             dispatcher.utter_message(text=f"抱歉，我没听明白“{value}”。{spec.hint}不清楚就说“不清楚”。")
             return {slot: None}

@@ -227,3 +227,34 @@ async def test_without_a_service_it_asks_which_one() -> None:
     assert "能不能办哪一项" in text_of(messages)
     assert messages[0]["buttons"][0]["payload"] == '/ask_eligibility{"service": "最低生活保障申请"}'
     assert SlotSet("eligibility_checking", False) in events
+
+
+async def test_after_three_unclear_answers_the_fact_counts_as_unknown() -> None:
+    slots = {"eligibility_guide": "gaoling_butie", "requested_slot": "elig_local_hukou"}
+    latest = {"text": "啊？", "intent": {"name": "inform", "confidence": 0.9}, "entities": []}
+    events = [{"event": "slot", "name": "requested_slot", "value": "elig_local_hukou"}]
+    for said in ("嗯？", "啥子哦", "啊？"):
+        events.append({"event": "user", "text": said})
+    events.append({"event": "slot", "name": "elig_local_hukou", "value": "啊？"})
+    track = Tracker(
+        "web:test", {**slots, "elig_local_hukou": "啊？"}, latest, events, False, None, {}, "action_listen"
+    )
+    messages, result = await run(ValidateEligibilityForm(), track)
+    assert "先记为“不清楚”" in text_of(messages)
+    assert SlotSet("elig_local_hukou", "不清楚") in result and requested(result) == "elig_age"
+
+
+async def test_earlier_messages_do_not_count_as_attempts() -> None:
+    slots = {"eligibility_guide": "gaoling_butie", "requested_slot": "elig_local_hukou"}
+    latest = {"text": "啊？", "intent": {"name": "inform", "confidence": 0.9}, "entities": []}
+    events = [{"event": "user", "text": said} for said in ("你好", "低保要啥材料", "我能领高龄补贴不")]
+    events += [
+        {"event": "slot", "name": "requested_slot", "value": "elig_local_hukou"},
+        {"event": "user", "text": "啊？"},
+        {"event": "slot", "name": "elig_local_hukou", "value": "啊？"},
+    ]
+    track = Tracker(
+        "web:test", {**slots, "elig_local_hukou": "啊？"}, latest, events, False, None, {}, "action_listen"
+    )
+    messages, result = await run(ValidateEligibilityForm(), track)
+    assert "没听明白" in text_of(messages) and requested(result) == "elig_local_hukou"
