@@ -41,3 +41,12 @@ bench-nlu: train
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench-dialogue bench-channels
+
+# BENCH_ARGS: e.g. BENCH_ARGS=--train (time a forced training) or BENCH_ARGS="--seconds 120".
+bench-dialogue: train
+	@$(PY) -m bench.dialogue $(BENCH_ARGS)
+
+bench-channels: train
+	@$(PY) -m bench.channels $(BENCH_ARGS)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,16 @@ def endpoints_file(settings: Settings, directory: Path) -> Path:
 
 
 def _start(process: Process, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    # A session of its own: Sanic (the action server) SIGKILLs its whole process group when a
+    # worker misses its 30 s startup deadline, which would take the test or benchmark with it.
     with log.open("wb") as output:
         return subprocess.Popen(
-            process.argv, cwd=process.cwd, env={**env, **process.env}, stdout=output, stderr=subprocess.STDOUT
+            process.argv,
+            cwd=process.cwd,
+            env={**env, **process.env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -166,15 +174,21 @@ def warm_up(stack: Stack) -> None:
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process group (servers stop their own workers), SIGKILL what is left."""
     for process in processes:
-        if process.poll() is None:
-            process.terminate()
+        _signal_group(process, signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _signal_group(process, signal.SIGKILL)
             process.wait()
+        _signal_group(process, signal.SIGKILL)  # workers that outlived their parent
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
 
 
 @contextmanager
