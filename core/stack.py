@@ -29,6 +29,7 @@ from services.catalog import load_catalog
 from services.facade import Services
 
 STARTUP_SECONDS = 300
+STARTUP_RESTARTS = 2
 STOP_SECONDS = 20
 # Setting sections of the stack that tests and benchmarks may override.
 Overrides = Mapping[str, Mapping[str, Any]]
@@ -136,7 +137,7 @@ def endpoints_file(settings: Settings, directory: Path) -> Path:
 def _start(process: Process, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     # A session of its own: Sanic (the action server) SIGKILLs its whole process group when a
     # worker misses its 30 s startup deadline, which would take the test or benchmark with it.
-    with log.open("wb") as output:
+    with log.open("ab") as output:
         return subprocess.Popen(
             process.argv,
             cwd=process.cwd,
@@ -147,11 +148,25 @@ def _start(process: Process, env: dict[str, str], log: Path) -> subprocess.Popen
         )
 
 
-def _wait_ready(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> None:
+def _wait_ready(
+    url: str,
+    plan: list[Process],
+    env: dict[str, str],
+    logs: list[Path],
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    """Until /readyz says yes. A process that exits while starting is started again, up to
+    STARTUP_RESTARTS times: on a loaded machine Sanic gives up on a worker after 30 s."""
     deadline = time.monotonic() + STARTUP_SECONDS
+    restarts = 0
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
+        exited = [index for index, process in enumerate(processes) if process.poll() is not None]
+        if restarts + len(exited) > STARTUP_RESTARTS:
             break
+        for index in exited:
+            restarts += 1
+            _signal_group(processes[index], signal.SIGKILL)  # workers it may have left behind
+            processes[index] = _start(plan[index], env, logs[index])
         try:
             if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return
@@ -215,7 +230,7 @@ def running_stack(directory: Path, overrides: Overrides | None = None) -> Iterat
         for process, log in zip(plan, logs, strict=True):
             processes.append(_start(process, env, log))
         url = f"http://127.0.0.1:{settings.gateway.port}"
-        _wait_ready(url, processes, logs)
+        _wait_ready(url, plan, env, logs, processes)
         ready = Stack(url, settings, services, directory)
         warm_up(ready)
         yield ready
