@@ -247,6 +247,21 @@
     );
   }
 
+  // The materials checklist as a list, between the lines before and after its numbered items.
+  function readout(a) {
+    const lines = a.text.split("\n");
+    const numbered = (line) => /^\d+\.\s/.test(line);
+    const first = lines.findIndex(numbered);
+    if (!a.materials.length || first < 0) return h("p", { class: "readout" }, a.text);
+    const last = lines.length - 1 - [...lines].reverse().findIndex(numbered);
+    const after = lines.slice(last + 1).join("\n");
+    return [
+      h("p", { class: "readout" }, lines.slice(0, first).join("\n")),
+      h("ol", { class: "materials", "aria-label": "材料清单" }, a.materials.map((m) => h("li", {}, m))),
+      after ? h("p", { class: "readout" }, after) : null,
+    ];
+  }
+
   function answerBlock(a) {
     const useAsReply = h(
       "button",
@@ -266,8 +281,7 @@
       "section",
       { class: "answer", "aria-labelledby": "answer-title" },
       h("h3", { id: "answer-title" }, "可照读的答复", h("span", { class: "chip" }, `${a.title} · ${a.aspect_label}`)),
-      h("p", { class: "readout" }, a.text.split("\n").filter((line) => !/^\d+\.\s/.test(line) || !a.materials.length).join("\n")),
-      a.materials.length ? h("ol", { class: "materials", "aria-label": "材料清单" }, a.materials.map((m) => h("li", {}, m))) : null,
+      readout(a),
       h("p", { class: "citation" }, a.citation),
       a.notice ? h("p", { class: "notice" }, a.notice) : null,
       h("div", { class: "actions" }, useAsReply),

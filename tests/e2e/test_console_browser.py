@@ -1,0 +1,138 @@
+"""The 12345 operators' console in a real browser (Debian's Chromium) against the real stack: log in,
+type what the caller says and see the suggestion, then answer a resident waiting in the web widget.
+
+Needs /usr/bin/chromium and CJK fonts: `bash scripts/setup_browser.sh`. Screenshots go to
+tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+AGENT = "王芳"
+QUESTION = "新农合交好多钱"
+GUIDE = "城乡居民基本医疗保险参保缴费"
+# The first answers can wait on the action server and the search model; the rest is quick.
+SLOW_MS = 60_000
+
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("需要 Debian 的 chromium：bash scripts/setup_browser.sh")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _context(browser: Browser) -> BrowserContext:
+    return browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
+    )
+
+
+@pytest.fixture
+def pages(browser: Browser, stack: Stack) -> Iterator[tuple[Page, Page]]:
+    """(operator's console, resident's page with the widget), each in its own browser context."""
+    contexts = [_context(browser), _context(browser)]
+    console, resident = (context.new_page() for context in contexts)
+    errors: list[str] = []
+    for page in (console, resident):
+        page.on("pageerror", lambda error: errors.append(str(error)))
+    console.goto(f"{stack.url}/console")
+    resident.goto(f"{stack.url}/")
+    yield console, resident
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
+
+
+def _resident_asks_for_a_human(resident: Page) -> str:
+    resident.get_by_role("button", name="打开贵博士智能客服").click()
+    resident.get_by_role("button", name="转人工客服").click()
+    ticket = resident.locator(".gb-ticket").last
+    expect(ticket).to_contain_text("工单号", timeout=SLOW_MS)
+    return ticket.inner_text().split("：")[-1].strip()
+
+
+def _log_in(console: Page, stack: Stack) -> None:
+    expect(console.get_by_label("姓名或工号")).to_be_focused()
+    console.get_by_label("姓名或工号").fill(AGENT)
+    console.get_by_label("工作人员凭证").fill("wrong-token")
+    console.get_by_label("工作人员凭证").press("Enter")
+    expect(console.get_by_role("alert").first).to_contain_text("凭证无效")
+
+    console.get_by_label("工作人员凭证").fill(stack.settings.gateway.staff_token.get_secret_value())
+    console.get_by_label("工作人员凭证").press("Enter")
+    expect(console.locator("#connection")).to_have_text("已连接")
+    expect(console.get_by_label("来电人说的话")).to_be_focused()
+
+
+def test_operator_gets_suggestions_and_answers_a_waiting_resident(
+    pages: tuple[Page, Page], stack: Stack
+) -> None:
+    console, resident = pages
+    ticket = _resident_asks_for_a_human(resident)
+    _log_in(console, stack)
+
+    # What the caller says, typed as an operator types it: suggestions follow the latest text.
+    console.get_by_label("来电人说的话").press_sequentially(QUESTION, delay=60)
+    answer = console.locator(".answer")
+    expect(answer).to_contain_text(GUIDE, timeout=SLOW_MS)
+    expect(answer.locator(".readout")).to_contain_text("收费标准")
+    expect(answer.locator(".citation")).to_contain_text(f"来源：《{GUIDE}》")
+    expect(answer.locator(".notice")).to_contain_text("示例数据")
+    expect(console.locator(".nlu .intent")).not_to_be_empty()
+    expect(console.locator(".hits li").first).to_contain_text(GUIDE)
+    _screenshot(console, "suggestion")
+
+    box = console.get_by_label("来电人说的话")
+    box.press("Escape")
+    box.press_sequentially("阿巴阿巴 蓝色的月亮跳舞", delay=30)
+    expect(console.locator(".not-sure")).to_contain_text("没有把握")
+    expect(console.locator(".answer")).to_have_count(0)
+
+    waiting = console.locator("#waiting")
+    expect(waiting).to_contain_text(ticket)
+    waiting.get_by_role("button", name=f"接入 {ticket}").click()
+    expect(console.locator("#mine")).to_contain_text(ticket)
+    transcript = console.get_by_label("对话记录")
+    expect(transcript).to_contain_text("转人工")
+    reply = "您好，我是12345人工客服，新农合今年个人缴费400元（示例）。"
+    console.get_by_label("回复群众").fill(reply)
+    console.get_by_label("回复群众").press("Control+Enter")
+    expect(transcript.locator(".role-agent").last).to_contain_text(reply)
+    _screenshot(console, "handoff")
+
+    expect(resident.locator(".gb-row-bot").last).to_contain_text(f"人工客服：{reply}", timeout=SLOW_MS)
+    resident.screenshot(path=str(ARTIFACTS / "console-resident-sees-reply.png"))
+
+    console.get_by_role("button", name="结束会话").click()
+    expect(console.locator("#mine")).not_to_contain_text(ticket)
+    expect(resident.locator(".gb-row-bot").last).to_contain_text("人工服务已结束", timeout=SLOW_MS)
+
+    audit = [r["action"] for r in stack.services.audit_log(target=ticket)]
+    assert sorted(audit) == sorted(
+        ["handoff.open", "handoff.claim", "handoff.reply", "handoff.reply", "handoff.close"]
+    )
+    assert re.fullmatch(r"RG\d+", ticket), ticket
