@@ -373,6 +373,8 @@
     if (active && ($("waiting").contains(active) || $("mine").contains(active))) return;
     fillList("waiting", desk.waiting, false, "暂无等待的会话");
     fillList("mine", desk.mine, true, "暂无");
+    const open = current && desk.mine.find((view) => view.ticket === current);
+    if (open) showConversation(open, false);
   }
 
   async function claim(ticket) {
@@ -386,7 +388,7 @@
     if (view) showConversation(view);
   }
 
-  function showConversation(view) {
+  function showConversation(view, focus = true) {
     current = view.ticket;
     $("conversation").hidden = false;
     $("conversation-title").textContent = `会话 ${view.ticket}`;
@@ -399,7 +401,7 @@
     );
     $("transcript").scrollTop = $("transcript").scrollHeight;
     for (const li of document.querySelectorAll(".tickets li")) li.classList.toggle("current", li.querySelector(".ticket")?.textContent === current);
-    $("reply-text").focus();
+    if (focus) $("reply-text").focus();
   }
 
   $("reply-form").addEventListener("submit", async (event) => {
