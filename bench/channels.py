@@ -57,7 +57,9 @@ class LoadResult:
     errors: int = 0
 
 
-async def web_resident(client: httpx.AsyncClient, number: int, stop_at: float, result: LoadResult) -> None:
+async def web_resident(
+    client: httpx.AsyncClient, number: int, stop_at: float, think: float, result: LoadResult
+) -> None:
     # Residents start at different conversations, so the mix is the same at every moment.
     for index in itertools.count(number):
         conversation = LOAD_CONVERSATIONS[index % len(LOAD_CONVERSATIONS)]
@@ -76,6 +78,7 @@ async def web_resident(client: httpx.AsyncClient, number: int, stop_at: float, r
                 continue
             result.latencies.append(time.perf_counter() - started)
             result.busy += BUSY in texts(response.json())
+            await asyncio.sleep(think)
 
 
 @dataclass
@@ -83,6 +86,7 @@ class WeChatResult:
     passive: list[float] = field(default_factory=list)  # answered in the reply, seconds
     deferred: int = 0  # "success" within 5 s, answer to come through the customer-service API
     delivered: list[float] = field(default_factory=list)  # those that did arrive, seconds after asking
+    delivered_busy: int = 0  # of those, how many were the 系统繁忙 apology
     late: int = 0  # no response inside 5 s: WeChat would have retried
     errors: int = 0
     busy: int = 0
@@ -118,19 +122,21 @@ async def wechat_resident(
                 # A resident reads the late answer before asking on; give it 30 s to arrive.
                 while len(api.texts_to(someone.openid)) <= before and time.perf_counter() - started < 30:
                     await asyncio.sleep(0.05)
-                if len(api.texts_to(someone.openid)) > before:
+                arrived = api.texts_to(someone.openid)[before:]
+                if arrived:
                     result.delivered.append(time.perf_counter() - started)
+                    result.delivered_busy += BUSY in arrived[0]
             await asyncio.sleep(0.5)  # reading time; split answers' remaining parts arrive meanwhile
 
 
 async def load(
-    stack: Stack, api: FakeWeChatAPI, residents: int, wechat_residents: int, seconds: float
+    stack: Stack, api: FakeWeChatAPI, residents: int, wechat_residents: int, seconds: float, think: float
 ) -> tuple[LoadResult, WeChatResult]:
     web, wechat = LoadResult(), WeChatResult()
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=residents + wechat_residents + 5)
     async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as client:
-        tasks = [web_resident(client, n, stop_at, web) for n in range(residents)]
+        tasks = [web_resident(client, n, stop_at, think, web) for n in range(residents)]
         tasks += [
             wechat_resident(
                 client, Resident(stack.url, f"oBench{n}{uuid.uuid4().hex[:10]}", "safe"), api, stop_at, wechat
@@ -154,11 +160,13 @@ def print_latency(latencies: dict[str, list[float]]) -> None:
 
 def print_load(web: LoadResult, seconds: float, residents: int, label: str) -> None:
     ms = [v * 1000 for v in web.latencies]
+    answered = len(ms) - web.busy
     print(
         f"{label}：{residents} 个居民并发 {seconds:.0f} s，完成 {len(ms)} 轮，{len(ms) / seconds:.1f} 轮/秒"
     )
+    print(f"  其中真正作答（不是系统繁忙）{answered} 轮，{answered / seconds:.1f} 轮/秒")
     print(f"  每轮 p50 {percentile(ms, 0.5):.0f} ms，p95 {percentile(ms, 0.95):.0f} ms")
-    print(f"  系统繁忙 {web.busy} 轮，出错 {web.errors} 轮")
+    print(f"  系统繁忙（网关等 Rasa 超时）{web.busy} 轮，出错 {web.errors} 轮")
 
 
 def print_wechat(result: WeChatResult, residents: int) -> None:
@@ -174,7 +182,8 @@ def print_wechat(result: WeChatResult, residents: int) -> None:
     )
     print(
         f"  先回 success、转客服消息 {result.deferred} 条：已送达 {len(result.delivered)} 条，"
-        f"从提问到送达 p95 {percentile(result.delivered, 0.95):.1f} s"
+        f"从提问到送达 p95 {percentile(result.delivered, 0.95):.1f} s，"
+        f"其中系统繁忙 {result.delivered_busy} 条"
     )
     print(f"  超过 5 秒才响应 {result.late} 条，出错 {result.errors} 条")
 
@@ -185,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--residents", type=int, default=20, help="并发的网页居民数")
     parser.add_argument("--wechat-residents", type=int, default=5, help="同时在微信上提问的居民数")
     parser.add_argument("--seconds", type=float, default=60, help="每个负载阶段的时长")
+    parser.add_argument(
+        "--think-seconds", type=float, default=0, help="网页居民两轮之间的停顿（默认 0：压满）"
+    )
     args = parser.parse_args(argv)
 
     api = FakeWeChatAPI()
@@ -214,13 +226,16 @@ def main(argv: list[str] | None = None) -> None:
             if silent:
                 print(f"注意：{silent} 轮没有回复文字")
 
-            print("\n2. 持续负载（每个居民连续多轮对话，不停顿）：", flush=True)
-            web, _ = asyncio.run(load(stack, api, args.residents, 0, args.seconds))
+            pause = f"两轮之间停 {args.think_seconds:g} s" if args.think_seconds else "不停顿"
+            print(f"\n2. 持续负载（每个居民连续多轮对话，{pause}）：", flush=True)
+            web, _ = asyncio.run(load(stack, api, args.residents, 0, args.seconds, args.think_seconds))
             print_load(web, args.seconds, args.residents, "网页")
 
             both = f"网页 {args.residents} 个居民 + 微信 {args.wechat_residents} 个居民"
             print(f"\n3. 同样负载下的微信（{both}）：", flush=True)
-            web, wechat = asyncio.run(load(stack, api, args.residents, args.wechat_residents, args.seconds))
+            web, wechat = asyncio.run(
+                load(stack, api, args.residents, args.wechat_residents, args.seconds, args.think_seconds)
+            )
             print_load(web, args.seconds, args.residents, "网页")
             print_wechat(wechat, args.wechat_residents)
             print(f"假微信接口：获取 access_token {len(api.token_fetches)} 次，客服消息 {len(api.sends)} 条")
