@@ -311,6 +311,9 @@ ASK_ACTIONS = [
     type(f"AskFact_{field.value}", (AskFact,), {"field": field, "__module__": __name__})
     for field in RuleField
 ]
+# Sanic pickles the registered action classes for its worker processes, and pickle finds a
+# class by its module attribute: publish the generated classes under their names.
+globals().update({action.__name__: action for action in ASK_ACTIONS})
 
 
 class ActionGiveEligibilityVerdict(Action):
