@@ -131,7 +131,7 @@ def test_operator_gets_suggestions_and_answers_a_waiting_resident(
     expect(console.locator("#mine")).not_to_contain_text(ticket)
     expect(resident.locator(".gb-row-bot").last).to_contain_text("人工服务已结束", timeout=SLOW_MS)
 
-    audit = [r["action"] for r in stack.services.audit_log(target=ticket)]
+    audit = [record.action for record in stack.services.audit_log(target=ticket)]
     assert sorted(audit) == sorted(
         ["handoff.open", "handoff.claim", "handoff.reply", "handoff.reply", "handoff.close"]
     )
