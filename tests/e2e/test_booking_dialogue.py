@@ -1,0 +1,78 @@
+"""Book a hall appointment through the REST channel, then cancel it by code, with the real Rasa
+model, action server and services database."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from services.models import AppointmentStatus
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+ID_NUMBER = "520302194503010024"
+PHONE = "15885211234"
+
+
+def _texts(reply: dict) -> str:
+    return "\n".join(m.get("text") or "" for m in reply["messages"])
+
+
+def _buttons(reply: dict) -> list[dict]:
+    return [button for message in reply["messages"] for button in message.get("buttons") or []]
+
+
+def _tap_first(stack: Stack, sender: str, reply: dict, what: str) -> dict:
+    buttons = _buttons(reply)
+    assert buttons, f"expected {what} buttons, got: {_texts(reply)}"
+    return stack.chat(sender, buttons[0]["payload"])
+
+
+def test_book_then_cancel_by_code(stack: Stack) -> None:
+    sender = f"web:{uuid.uuid4().hex}"
+    reply = stack.chat(sender, "我想预约办理低保")
+    assert "最低生活保障申请" in _texts(reply) and "大厅" in _texts(reply)
+    assert "遵义市政务服务中心" in [b["title"] for b in _buttons(reply)]
+
+    reply = stack.chat(sender, '/inform{"hall": "遵义市政务服务中心"}')
+    assert "哪天" in _texts(reply)
+    reply = _tap_first(stack, sender, reply, "day")
+    assert "时段可约" in _texts(reply)
+    assert re.fullmatch(r"\d\d:\d\d-\d\d:\d\d（剩\d+个）", _buttons(reply)[0]["title"])
+    reply = _tap_first(stack, sender, reply, "slot")
+    assert "姓名" in _texts(reply)
+
+    reply = stack.chat(sender, "王德明")
+    assert "身份证号" in _texts(reply)
+    reply = stack.chat(sender, "520302194503010025")
+    assert "校验位" in _texts(reply)
+    reply = stack.chat(sender, ID_NUMBER)
+    assert "手机号" in _texts(reply)
+    summary = stack.chat(sender, PHONE)
+    text = _texts(summary)
+    assert "请核对预约信息" in text and "158****1234" in text and "520302********0024" in text
+    assert ID_NUMBER not in text and PHONE not in text
+    assert [b["title"] for b in _buttons(summary)] == ["确认", "修改", "取消"]
+
+    booked = stack.chat(sender, "/affirm")
+    match = re.search(r"预约码：([A-Z0-9]{8})", _texts(booked))
+    assert match, _texts(booked)
+    code = match.group(1)
+    assert "遵义市政务服务中心" in _texts(booked) and "请带齐材料" in _texts(booked)
+    assert stack.services.booking(code).status is AppointmentStatus.booked
+
+    reply = stack.chat(sender, "取消预约")
+    assert "预约码" in _texts(reply)
+    reply = stack.chat(sender, code)
+    assert "手机号" in _texts(reply)
+    reply = stack.chat(sender, "13900000000")
+    assert "预约码或手机号不正确" in _texts(reply)
+    assert stack.services.booking(code).status is AppointmentStatus.booked
+
+    stack.chat(sender, f"取消预约，预约码 {code}")
+    reply = stack.chat(sender, PHONE)
+    assert f"已取消预约 {code}" in _texts(reply)
+    assert stack.services.booking(code).status is AppointmentStatus.cancelled
