@@ -259,10 +259,26 @@ async def test_modify_asks_which_part_and_clears_it(services: Services) -> None:
     ],
 )
 async def test_requests_are_routed_by_their_words(
-    text: str, intent: str, task: str, code: str | None
+    services: Services, text: str, intent: str, task: str, code: str | None
 ) -> None:
     _, _, slots = await run(ActionRouteAppointment(), tracker(text, intent, form=None))
     assert slots["appointment_task"] == task and slots.get("booking_code") == code
+
+
+async def test_a_day_said_with_the_request_is_kept(services: Services) -> None:
+    _, _, slots = await run(
+        ActionRouteAppointment(), tracker("帮我约明天上午去办低保", "book_appointment", form=None)
+    )
+    assert slots["booking_date"] == "2026-11-27" and slots["booking_period"] == "上午"
+    _, _, slots = await run(
+        ValidateBookingForm(),
+        tracker(
+            '/inform{"hall": "遵义市政务服务中心"}',
+            entities=[{"entity": "hall", "value": "遵义市政务服务中心"}],
+            slots={"service": DIBAO, "booking_date": "2026-11-28", "requested_slot": "booking_hall"},
+        ),
+    )
+    assert slots["booking_hall"] == "city" and slots["booking_date"] is None  # a Saturday
 
 
 def _book(services: Services) -> str:
@@ -319,9 +335,14 @@ async def test_reschedule_checks_code_and_phone_then_moves_the_booking(services:
     assert text == "预约码或手机号不正确，请核对后再试。" and slots["booking_code"] is None
     text, _, slots = await run(
         ValidateRescheduleBookingForm(),
-        tracker(PHONE, slots={"booking_code": code, "requested_slot": "booking_phone"}, form=form),
+        tracker(
+            PHONE,
+            slots={"booking_code": code, "booking_date": "2026-11-29", "requested_slot": "booking_phone"},
+            form=form,
+        ),
     )
     assert slots["booking_hall"] == "city" and slots["service"] == DIBAO and "找到您的预约" in text
+    assert slots["booking_date"] is None and "是休息日" in text  # 改到礼拜天: closed
     known = {"booking_code": code, "booking_phone": PHONE, "booking_hall": "city", "service": DIBAO}
     _, _, slots = await run(
         ValidateRescheduleBookingForm(),

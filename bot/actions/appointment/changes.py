@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from abc import abstractmethod
 from typing import Any
@@ -13,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.appointment import common
 from bot.actions.backend import get_services
-from bot.actions.dates import describe_day
+from bot.actions.dates import describe_day, parse_when
 from indexer.api import get_guide
 from services.appointments import NOT_FOUND, Booking
 from services.errors import BookingRefused, DomainError, NotFound, SlotFull
@@ -49,6 +50,12 @@ class ActionRouteAppointment(Action):
         code = common.booking_code_in(text)
         if code and task != "book":
             events.append(SlotSet("booking_code", code))
+        # 帮我约明天上午 / 改到下周三: the day is kept and checked once the hall is known.
+        when = parse_when(text, common.today()) if task != "cancel" and not text.startswith("/") else None
+        if when and when.day:
+            events.append(SlotSet("booking_date", when.day.isoformat()))
+        if when and when.period:
+            events.append(SlotSet("booking_period", when.period))
         return events
 
 
@@ -153,6 +160,13 @@ class ValidateRescheduleBookingForm(_ByCodeForm):
             f"{describe_day(booking.start.date(), common.today())} {booking.start:%H:%M}。"
         )
         result: dict[str, Any] = {"booking_phone": phone, "booking_hall": booking.hall_id}
+        day = tracker.get_slot("booking_date")
+        if (
+            day
+            and common.check_day(dispatcher, booking.hall_id, booking.service_id, dt.date.fromisoformat(day))
+            is None
+        ):
+            result["booking_date"] = None  # said with the request (改到后天) but not open
         return result | {"service": booking.service_name}
 
     def validate_booking_date(
