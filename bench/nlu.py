@@ -2,23 +2,49 @@
 
 Trains the model if its inputs changed (printing how long that took), runs
 ``rasa test nlu`` on bench/data/nlu_test.yml and prints intent macro-F1 and entity F1.
+Refuses to report if a test sentence also appears in the training data (bot/nlu/data).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
+
+import yaml
 
 from core.rasa_model import ensure_trained, model_path, rasa_env
 from core.settings import PROJECT_ROOT, VAR_DIR, get_settings
 
 TEST_SPLIT = Path(__file__).parent / "data" / "nlu_test.yml"
+TRAINING_DATA = PROJECT_ROOT / "bot" / "nlu" / "data"
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
+
+
+def example_texts(path: Path) -> set[str]:
+    """The plain text of every intent example in a Rasa NLU YAML file (annotations removed)."""
+    texts = set()
+    for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+        for line in str(item.get("examples", "")).splitlines() if "intent" in item else []:
+            if line.strip().startswith("- "):
+                texts.add(_ANNOTATION.sub(r"\1", line.strip()[2:]).strip())
+    return texts
+
+
+def leaked_examples() -> set[str]:
+    training = set().union(*(example_texts(path) for path in sorted(TRAINING_DATA.glob("*.yml"))))
+    return example_texts(TEST_SPLIT) & training
 
 
 def main() -> None:
+    leaked = leaked_examples()
+    if leaked:
+        raise SystemExit(
+            f"{TEST_SPLIT} 的这些例句也出现在 {TRAINING_DATA} 里，测试集不再是留出的：{sorted(leaked)}"
+        )
     settings = get_settings()
     before = _mtime(model_path(settings))
     started = time.perf_counter()
