@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         rasa = RasaClient(gateway.rasa_url, timeout=gateway.rasa_timeout_seconds, token=token)
         app.state.settings = settings
         app.state.services = services or Services.from_settings(settings)
-        app.state.turns = TurnHandler(rasa, gateway)
+        app.state.turns = TurnHandler(rasa, gateway, app.state.services)
         # Load the search model off the event loop so the first /api/search doesn't wait for it.
         warming = asyncio.create_task(run_in_threadpool(_warm_search))
         yield

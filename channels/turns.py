@@ -8,9 +8,13 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from channels.messages import ChatResponse, OutgoingMessage
 from channels.rasa_client import RasaClient, RasaUnavailable
 from core.settings import GatewaySettings
+from services.errors import DomainError
+from services.facade import Services
 from services.identity import mask_text
 
 turn_log = logging.getLogger("zunyi.turns")
@@ -34,10 +38,15 @@ class SenderRateLimiter:
         return True
 
 
+# Said to leave a conversation an agent has taken, and go back to the assistant.
+LEAVE_AGENT_WORDS = frozenset({"结束人工", "退出人工", "返回机器人", "不要人工了"})
+
+
 class TurnHandler:
-    def __init__(self, rasa: RasaClient, settings: GatewaySettings) -> None:
+    def __init__(self, rasa: RasaClient, settings: GatewaySettings, desk: Services | None = None) -> None:
         self._rasa = rasa
         self._settings = settings
+        self._desk = desk
         self._limiter = SenderRateLimiter(settings.turns_per_minute)
 
     def _reply(self, text: str) -> ChatResponse:
@@ -54,6 +63,10 @@ class TurnHandler:
             )
         if not self._limiter.allow(sender_id):
             return self._reply("您发送得太快了，请稍等一分钟再试。")
+        to_agent = await self._relay_to_agent(sender_id, text)
+        if to_agent is not None:
+            self._log(sender_id, channel, text, "to_agent", None, None, True, started)
+            return to_agent
         intent = confidence = service = None
         try:
             messages = await self._rasa.send(sender_id, text, {**metadata, "channel": channel})
@@ -65,6 +78,22 @@ class TurnHandler:
             answered = False
         self._log(sender_id, channel, text, intent, confidence, service, answered, started)
         return ChatResponse(messages=messages, intent=intent, confidence=confidence)
+
+    async def _relay_to_agent(self, sender_id: str, text: str) -> ChatResponse | None:
+        """The resident's message goes to the agent who holds the conversation, if one does."""
+        if self._desk is None:
+            return None
+        try:
+            handoff = await run_in_threadpool(self._desk.relay_to_agent, sender_id, text)
+            if handoff is None:
+                return None
+            if text in LEAVE_AGENT_WORDS:
+                await run_in_threadpool(self._desk.close_handoff, handoff.ticket, agent=sender_id)
+                return self._reply("已结束人工服务，您可以继续问我办事的问题。")
+        except DomainError as error:
+            turn_log.warning("handoff relay skipped: %s", error.message)
+            return None
+        return self._reply(f"已发给工作人员{handoff.agent or ''}，请稍候回复。（说“结束人工”可回到智能助手）")
 
     async def rasa_alive(self) -> bool:
         return await self._rasa.alive()

@@ -215,6 +215,10 @@ class Services:
         with self.unit() as (session, ctx):
             return handoff_desk.reply(session, ctx, ticket, agent=agent, text=text)
 
+    def relay_to_agent(self, sender_id: str, text: str) -> HandoffView | None:
+        with self.unit() as (session, ctx):
+            return handoff_desk.relay_to_agent(session, ctx, sender_id, text)
+
     def handoff_inbox(self, sender_id: str, *, after: int = 0) -> InboxView:
         with self.unit() as (session, _ctx):
             return handoff_desk.inbox(session, sender_id, after=after)

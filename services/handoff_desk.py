@@ -19,6 +19,7 @@ from services import audit
 from services.context import Context
 from services.errors import Conflict, InvalidInput, NotFound
 from services.feedback import HandoffView, _handoff, _handoff_view
+from services.identity import mask_text
 from services.models import Handoff, HandoffReply, HandoffStatus
 from services.text import check_sender, clean_text
 
@@ -135,3 +136,23 @@ def inbox(session: Session, sender_id: str, *, after: int = 0) -> InboxView:
         status=latest.status if latest else None,
         open=latest is not None and latest.status is not HandoffStatus.closed,
     )
+
+
+def relay_to_agent(session: Session, ctx: Context, sender_id: str, text: str) -> HandoffView | None:
+    """While an agent holds the resident's conversation, the resident's messages are for the
+    agent (added to the transcript the desk shows), not for the bot. None when no agent does."""
+    sender = check_sender(sender_id)
+    handoff = session.scalars(
+        select(Handoff)
+        .where(Handoff.sender_id == sender, Handoff.status == HandoffStatus.claimed)
+        .order_by(Handoff.id.desc())
+    ).first()
+    if handoff is None:
+        return None
+    body = clean_text(text, field="text", label="消息", max_chars=REPLY_MAX_CHARS, required=True) or ""
+    handoff.transcript = [
+        *handoff.transcript,
+        {"role": "user", "text": mask_text(body), "at": ctx.now.isoformat()},
+    ][-ctx.settings.max_transcript_messages :]
+    session.flush()
+    return _handoff_view(handoff)

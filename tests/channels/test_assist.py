@@ -235,6 +235,25 @@ def test_web_handoff_claim_reply_close_round_trip(client: TestClient) -> None:
     assert all(record["actor"] == "王芳" for record in audit if record["action"] != "handoff.open")
 
 
+def test_while_an_agent_holds_the_conversation_the_resident_talks_to_the_agent(client: TestClient) -> None:
+    sender = "web:fedcba9876543210fedcba9876543210"
+    ticket = _open_handoff(client, sender, "web")
+    assert _desk(client, "POST", f"/handoffs/{ticket}/claim", agent="王芳").status_code == 200
+
+    def say(text: str) -> str:
+        reply = client.post("/api/chat", json={"sender_id": sender, "text": text, "channel": "web"})
+        return "\n".join(m["text"] for m in reply.json()["messages"])
+
+    assert "已发给工作人员王芳" in say("我电话是15885211234，麻烦回个电话")
+    transcript = _desk(client, "GET", f"/handoffs/{ticket}").json()["transcript"]
+    assert transcript[-1]["role"] == "user" and "15885211234" not in transcript[-1]["text"]
+
+    assert "已结束人工服务" in say("结束人工")
+    assert _desk(client, "GET", f"/handoffs/{ticket}").json()["status"] == "closed"
+    # Back with the assistant: this fake Rasa has no REST channel, so the gateway says it is busy.
+    assert "系统繁忙" in say("低保要带哪些材料")
+
+
 def test_inbox_serves_only_web_conversations(client: TestClient) -> None:
     for sender in ("wechat:oAbc", "window:1", "web:../x"):
         assert client.get("/api/chat/inbox", params={"sender_id": sender}).status_code == 422
