@@ -3,11 +3,15 @@ model, action server and services database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
 import pytest
 
+from services.appointments import BookingRequest
+from services.errors import DomainError
+from services.facade import Services
 from services.models import AppointmentStatus
 from tests.e2e.conftest import Stack
 
@@ -76,3 +80,42 @@ def test_book_then_cancel_by_code(stack: Stack) -> None:
     reply = stack.chat(sender, PHONE)
     assert f"已取消预约 {code}" in _texts(reply)
     assert stack.services.booking(code).status is AppointmentStatus.cancelled
+
+
+def test_reschedule_by_code_to_another_slot(stack: Stack) -> None:
+    services = stack.services
+    today = services.context().today
+    day = next(
+        today + dt.timedelta(days=n) for n in range(1, 15) if _open(services, today + dt.timedelta(days=n))
+    )
+    booking = services.book(
+        BookingRequest(
+            hall_id="city",
+            service_id="jiehun_dengji",
+            start=dt.datetime.combine(day, dt.time(9, 0)),
+            name="李秀英",
+            id_number=ID_NUMBER,
+            phone=PHONE,
+            sender_id="web:window",
+        )
+    )
+    sender = f"web:{uuid.uuid4().hex}"
+    reply = stack.chat(sender, "原来约的时间去不了，帮我改个时间")
+    assert "预约码" in _texts(reply)
+    reply = stack.chat(sender, booking.code)
+    assert "手机号" in _texts(reply)
+    reply = stack.chat(sender, PHONE)
+    assert "找到您的预约" in _texts(reply) and "哪天" in _texts(reply)
+    reply = _tap_first(stack, sender, reply, "day")
+    slots = [b for b in _buttons(reply) if not b["payload"].endswith('"09:00"}')]
+    reply = stack.chat(sender, slots[-1]["payload"])
+    assert "改期成功" in _texts(reply) and booking.code in _texts(reply)
+    moved = services.booking(booking.code)
+    assert moved.start != booking.start and moved.status is AppointmentStatus.booked
+
+
+def _open(services: Services, day: dt.date) -> bool:
+    try:
+        return any(slot.remaining for slot in services.free_slots("city", "jiehun_dengji", day))
+    except DomainError:
+        return False
