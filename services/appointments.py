@@ -17,9 +17,18 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from core.settings import ServicesSettings
-from services import audit, catalog
+from services import audit, catalog, ratelimit
 from services.context import Context
-from services.errors import AlreadyBooked, BookingRefused, Conflict, InvalidInput, NotFound, SlotFull
+from services.errors import (
+    AlreadyBooked,
+    BookingRefused,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ProofMismatch,
+    RateLimited,
+    SlotFull,
+)
 from services.identity import (
     mask_id_number,
     mask_name,
@@ -299,13 +308,30 @@ def _owned(session: Session, ctx: Context, code: str, phone: str) -> Appointment
     """The appointment if ``phone`` is the one on file; the same answer for a wrong code and a wrong phone."""
     code = (code or "").strip().upper()
     phone_hash = ctx.hash("phone", validate_phone(phone))
+    # Whoever holds a receipt sees the phone masked (158****1234): without a cap on wrong
+    # guesses per code, the 10,000 candidates left would be no second factor at all.
+    window = ctx.settings.lookup_window_seconds
+    failures_key = f"booking:failures:{code[:16]}"
+    failures = ratelimit.current(session, failures_key, window_seconds=window, now=ctx.now)
+    if failures.count >= ctx.settings.lookup_failures_per_number:
+        minutes = max(1, -(-failures.retry_after // 60))
+        raise RateLimited(
+            f"核对失败次数太多，请{minutes}分钟后再试，或拨打 12345。", retry_after=failures.retry_after
+        )
     appointment = (
         session.scalars(select(Appointment).where(Appointment.code == code)).one_or_none()
         if len(code) <= 16
         else None
     )
     if appointment is None or appointment.phone_hash != phone_hash:
-        raise NotFound(NOT_FOUND, field="code")
+        ratelimit.hit(
+            session,
+            failures_key,
+            limit=ctx.settings.lookup_failures_per_number,
+            window_seconds=window,
+            now=ctx.now,
+        )
+        raise ProofMismatch(NOT_FOUND, field="code")
     return appointment
 
 

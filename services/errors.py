@@ -25,6 +25,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class ProofMismatch(NotFound):
+    """A code with the wrong phone (or no such code): the failure counter it bumped must stay."""
+
+    keep_writes = True
+
+
 class Conflict(DomainError):
     code = "conflict"
 

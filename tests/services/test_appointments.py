@@ -8,7 +8,15 @@ from icalendar import Calendar
 from svc_support import NOW, OTHER, PERSON, Clock, count_rows, person
 
 from services.appointments import BookingRequest
-from services.errors import AlreadyBooked, BookingRefused, Conflict, InvalidInput, NotFound, SlotFull
+from services.errors import (
+    AlreadyBooked,
+    BookingRefused,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    SlotFull,
+)
 from services.facade import Services
 from services.models import Appointment, AuditRecord, SlotCounter
 
@@ -109,6 +117,18 @@ def test_cancel_needs_the_phone_on_file_and_frees_the_seat(svc: Services) -> Non
     with pytest.raises(Conflict, match="已取消"):
         svc.cancel(booking.code, PERSON["phone"], actor="web:u1")
     assert remaining(svc, FRIDAY_0930) == 3
+
+
+def test_guessing_the_phone_for_a_code_is_capped(svc: Services) -> None:
+    booking = svc.book(request())
+    other = svc.book(request(who=OTHER))
+    for guess in range(svc.settings.lookup_failures_per_number):
+        with pytest.raises(NotFound):
+            svc.cancel(booking.code, f"1390000{guess:04d}", actor="web:x")
+    with pytest.raises(RateLimited, match="分钟后再试"):
+        svc.cancel(booking.code, PERSON["phone"], actor="web:u1")
+    assert svc.booking(booking.code).status.value == "booked"
+    assert svc.cancel(other.code, OTHER["phone"], actor="web:u2").status.value == "cancelled"
 
 
 def test_reschedule_moves_the_seat_and_keeps_the_code(svc: Services) -> None:
