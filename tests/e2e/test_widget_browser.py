@@ -138,9 +138,15 @@ def test_materials_checklist_source_rating_and_quick_reply(page: Page) -> None:
     expect(answer.locator(".gb-thanks")).to_contain_text("感谢您的评价（5分）")
     _screenshot(page, "materials")
 
+    # The button starts the eligibility check: quick replies answer it, typing works too.
     answer.get_by_role("button", name="我符合条件吗").click()
     expect(page.locator(".gb-row-user").last).to_have_text("我符合条件吗")
-    expect(_last_bot(page)).to_contain_text(f"申请「{SERVICE}」的条件", timeout=REPLY_MS)
+    expect(_last_bot(page)).to_contain_text("户口在遵义市吗", timeout=REPLY_MS)
+    _last_bot(page).get_by_role("button", name="是", exact=True).click()
+    expect(_last_bot(page)).to_contain_text("多大", timeout=REPLY_MS)
+    _ask(page, "我今年八十五了")
+    expect(_last_bot(page)).to_contain_text("符合", timeout=REPLY_MS)
+    expect(_last_bot(page)).to_contain_text(f"《{SERVICE}》", timeout=REPLY_MS)
 
 
 def _first_free_slot(stack: Stack) -> tuple[str, str, dt.date, dt.datetime]:
