@@ -360,3 +360,14 @@ async def test_reschedule_checks_code_and_phone_then_moves_the_booking(services:
     )
     assert slots["booking_time"] == "14:00"
     assert services.booking(code).start == dt.datetime(2026, 11, 30, 14, 0)
+
+
+@pytest.mark.parametrize(
+    "said, kept",
+    [("好的", None), ("要得", None), ("我叫李秀英", "李秀英"), ("姓名：阿依古丽·买买提", "阿依古丽·买买提")],
+)
+def test_a_reply_word_is_not_taken_for_the_name(said: str, kept: str | None) -> None:
+    dispatcher = CollectingDispatcher()
+    result = ValidateBookingForm().validate_booking_name(said, dispatcher, tracker(said), {})
+    assert result == {"booking_name": kept}
+    assert bool(dispatcher.messages) == (kept is None)
