@@ -36,6 +36,7 @@ from bot.actions.status import (
     ActionAskApplicationNumber,
     ActionAskStatusProof,
     ActionCheckApplicationStatus,
+    ActionStopStatusCheck,
     ValidateApplicationStatusForm,
 )
 from bot.actions.tickets import ActionOpenComplaint, ActionOpenHandoff
@@ -71,6 +72,7 @@ __all__ = [
     "ActionRouteAppointment",
     "ActionStartEligibilityCheck",
     "ActionStopAppointment",
+    "ActionStopStatusCheck",
     "ValidateApplicationStatusForm",
     "ValidateBookingForm",
     "ValidateCancelBookingForm",

@@ -64,6 +64,19 @@ class ValidateApplicationStatusForm(FormValidationAction):
         return {"status_proof": None}
 
 
+class ActionStopStatusCheck(Action):
+    """算了 in the middle of the status check: forget what was typed and say how to come back."""
+
+    def name(self) -> str:
+        return "action_stop_status_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text="好的，先不查了。需要时说“查办件进度”，随时可以再查。")
+        return [SlotSet("application_number", None), SlotSet("status_proof", None)]
+
+
 class ActionCheckApplicationStatus(Action):
     def name(self) -> str:
         return "action_check_application_status"

@@ -100,3 +100,13 @@ def test_thanks_after_an_answer_offers_a_rating_that_a_tap_records(stack: Stack)
     recorded = _texts(stack.chat(sender, buttons["5分"]))
     assert "5分" in recorded and "谢谢" in recorded
     assert "打个分" not in _texts(stack.chat(sender, "谢谢"))
+
+
+def test_status_check_can_be_interrupted_and_stopped(stack: Stack) -> None:
+    sender = _sender()
+    assert "办件编号" in _texts(stack.chat(sender, "帮我查下办件进度"))
+    assert "身份证号的后6位" in _texts(stack.chat(sender, "ZW202611030012"))
+    interrupted = _texts(stack.chat(sender, "高龄补贴要带哪些材料"))
+    assert "来源：《高龄补贴申领》" in interrupted and "身份证号的后6位" in interrupted
+    assert "先不查了" in _texts(stack.chat(sender, "算了"))
+    assert "来源：《结婚登记》" in _texts(stack.chat(sender, "结婚登记要带哪些材料"))
