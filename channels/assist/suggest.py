@@ -8,15 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.actions.rendering import ASPECT_OF_INTENT, citation, render_aspect, render_policy
 from channels.rasa_client import NluParse
 from indexer.api import get_guide, policy_item_text, search
 from indexer.chunks import SECTION_LABELS, describe_material
 from indexer.schema import Guide
 from indexer.search import QueryError, SearchHit, SearchResult
 
-# The answers are worded by bot.actions.rendering, imported inside the functions below: importing
-# it runs bot.actions' package init (rasa_sdk and every action), which the gateway needs only once
-# an operator asks for a suggestion, and must not need to start.
 TOP_HITS = 5
 # Sections render_aspect has its own wording for; any other section gets the overview.
 _RENDERED = {"materials", "conditions", "process", "fees", "time_limit", "location"}
@@ -130,8 +128,6 @@ def _named_guide(nlu: NluParse | None) -> Guide | None:
 def _aspect(guide: Guide, result: SearchResult, nlu: NluParse | None) -> str:
     """From the intent; without one (NLU down, or an intent such as inform) from the section the
     search matched in this guide (好多钱 → 收费标准)."""
-    from bot.actions.rendering import ASPECT_OF_INTENT
-
     if nlu and nlu.intent in ASPECT_OF_INTENT:
         return ASPECT_OF_INTENT[nlu.intent]
     section = next((hit.section for hit in result.hits if hit.doc_id == guide.id), None)
@@ -139,8 +135,6 @@ def _aspect(guide: Guide, result: SearchResult, nlu: NluParse | None) -> str:
 
 
 def _guide_answer(guide: Guide, aspect: str) -> Answer:
-    from bot.actions.rendering import citation, render_aspect
-
     return Answer(
         kind="guide",
         guide_id=guide.id,
@@ -158,8 +152,6 @@ def _guide_answer(guide: Guide, aspect: str) -> Answer:
 
 
 def _policy_answer(hit: SearchHit) -> Answer:
-    from bot.actions.rendering import render_policy
-
     item = policy_item_text(hit.doc_id) or hit.text
     return Answer(
         kind="policy",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "channels"))  # wechat_fake
@@ -20,7 +21,20 @@ from wechat_fake import AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChatAPI, serve
 
 from core.stack import Stack, running_stack
 
-__all__ = ["Stack"]
+__all__ = ["ARTIFACTS", "Stack"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Screenshots of the browser tests, for a person to look at.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +56,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, wechat_api: tuple[FakeWeChat
     }
     with running_stack(tmp_path_factory.mktemp("stack"), {"wechat": wechat}) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.skip("需要 Debian 的 chromium：bash scripts/setup_browser.sh")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import ARTIFACTS, Stack
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 AGENT = "王芳"
 QUESTION = "新农合交好多钱"
 GUIDE = "城乡居民基本医疗保险参保缴费"
@@ -28,16 +24,6 @@ GUIDE = "城乡居民基本医疗保险参保缴费"
 SLOW_MS = 60_000
 
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("需要 Debian 的 chromium：bash scripts/setup_browser.sh")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _context(browser: Browser) -> BrowserContext:

@@ -67,7 +67,7 @@ def _previous(tracker: Tracker, slot: str) -> Any:
     return None
 
 
-class ValidateBookingForm(FormValidationAction):
+class ValidateBookingForm(common.DayAndTimeExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
 
@@ -81,42 +81,22 @@ class ValidateBookingForm(FormValidationAction):
     async def extract_booking_hall(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        value = (
-            common.entity(tracker, "hall")
-            or common.entity(tracker, "district")
-            or common.answer_text(tracker, "booking_hall")
-        )
-        return {"booking_hall": value} if value else {}
-
-    async def extract_booking_date(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        value = common.entity(tracker, "date") or common.answer_text(tracker, "booking_date")
-        return {"booking_date": value} if value else {}
-
-    async def extract_booking_time(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        value = common.entity(tracker, "time") or common.answer_text(tracker, "booking_time")
-        return {"booking_time": value} if value else {}
+        return common.extracted(tracker, "booking_hall", "hall", "district")
 
     async def extract_booking_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        value = common.entity(tracker, "person_name") or common.answer_text(tracker, "booking_name")
-        return {"booking_name": value} if value else {}
+        return common.extracted(tracker, "booking_name", "person_name")
 
     async def extract_booking_id_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        value = common.entity(tracker, "id_number") or common.answer_text(tracker, "booking_id_number")
-        return {"booking_id_number": value} if value else {}
+        return common.extracted(tracker, "booking_id_number", "id_number")
 
     async def extract_booking_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        value = common.entity(tracker, "phone") or common.answer_text(tracker, "booking_phone")
-        return {"booking_phone": value} if value else {}
+        return common.extracted(tracker, "booking_phone", "phone")
 
     async def extract_booking_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

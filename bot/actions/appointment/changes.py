@@ -95,10 +95,7 @@ class _ByCodeForm(FormValidationAction):
     async def extract_booking_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        value = common.entity(tracker, "phone") or common.answer_text(
-            tracker, "booking_phone", self.interruptions
-        )
-        return {"booking_phone": value} if value else {}
+        return common.extracted(tracker, "booking_phone", "phone", interruptions=self.interruptions)
 
     def validate_booking_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -119,21 +116,9 @@ class ValidateCancelBookingForm(_ByCodeForm):
         return "validate_cancel_booking_form"
 
 
-class ValidateRescheduleBookingForm(_ByCodeForm):
+class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
     def name(self) -> str:
         return "validate_reschedule_booking_form"
-
-    async def extract_booking_date(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        value = common.entity(tracker, "date") or common.answer_text(tracker, "booking_date")
-        return {"booking_date": value} if value else {}
-
-    async def extract_booking_time(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        value = common.entity(tracker, "time") or common.answer_text(tracker, "booking_time")
-        return {"booking_time": value} if value else {}
 
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -8,6 +8,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot.actions.backend import get_services
 from bot.actions.dates import describe_day, parse_clock, parse_when
@@ -66,6 +67,31 @@ def answer_text(tracker: Tracker, slot: str, interruptions: frozenset[str] = INT
     if tracker.get_slot("requested_slot") != slot or not text or text.startswith("/"):
         return None
     return None if intent_of(tracker) in interruptions else text
+
+
+def extracted(
+    tracker: Tracker, slot: str, *entities: str, interruptions: frozenset[str] = INTERRUPTIONS
+) -> dict[str, Any]:
+    """``{slot: value}`` from the first of ``entities`` in the message, else from the typed
+    answer to ``slot``; empty when the message holds neither."""
+    value = next(filter(None, (entity(tracker, name) for name in entities)), None) or answer_text(
+        tracker, slot, interruptions
+    )
+    return {slot: value} if value else {}
+
+
+class DayAndTimeExtraction:
+    """The day and slot answers, read the same way when booking and when rescheduling."""
+
+    async def extract_booking_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extracted(tracker, "booking_date", "date")
+
+    async def extract_booking_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return extracted(tracker, "booking_time", "time")
 
 
 def booking_code_in(text: str) -> str | None:
