@@ -142,6 +142,20 @@ class Faq(Strict):
     a: NonEmptyText
 
 
+class Situation(Strict):
+    """One 情形 a service covers (失业保险金申领: 被单位辞退、合同到期不续签 …).
+
+    ``says`` are the ways residents describe it without naming the service; they are indexed
+    so a question that only tells the story still finds the guide and the situation."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$")]
+    name: NonEmptyText = Field(description="情形名称，如“被单位辞退”")
+    says: list[NonEmptyText] = Field(min_length=3, description="群众的口语说法（不含事项名称也能认出）")
+    guidance: NonEmptyText = Field(description="这种情形怎么办、和一般情况有什么不同")
+    extra_conditions: list[NonEmptyText] = Field(default_factory=list, description="这种情形另外要满足的条件")
+    extra_materials: list[Material] = Field(default_factory=list, description="这种情形另外要带的材料")
+
+
 class Guide(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$")]
     name: NonEmptyText = Field(description="事项名称（全市唯一）")
@@ -165,6 +179,7 @@ class Guide(Strict):
     max_visits: int = Field(ge=0, le=2, description="最多跑几次；实施方案要求不超过2次")
     notes: list[NonEmptyText] = Field(min_length=1, description="注意事项")
     faqs: list[Faq] = Field(min_length=1)
+    situations: list[Situation] = Field(default_factory=list, description="情形：智能导办按情形分别说明")
     updated: dt.date
 
     @field_validator("aliases")
@@ -173,6 +188,17 @@ class Guide(Strict):
         if len(set(aliases)) != len(aliases):
             raise ValueError("别名有重复")
         return aliases
+
+    @field_validator("situations")
+    @classmethod
+    def _situation_ids_distinct(cls, situations: list[Situation]) -> list[Situation]:
+        ids = [situation.id for situation in situations]
+        if len(set(ids)) != len(ids):
+            raise ValueError("情形 id 有重复")
+        return situations
+
+    def situation(self, situation_id: str) -> Situation | None:
+        return next((s for s in self.situations if s.id == situation_id), None)
 
     @property
     def is_sample(self) -> bool:
