@@ -56,7 +56,16 @@ class IndexSettings(BaseModel):
         default=1.5, ge=1, description="Score factor for guides the question names (name, alias, synonym)"
     )
     policy_prior_without_service: float = Field(
-        default=2.0, ge=1, description="Score factor for policy items when the question names no service"
+        default=2.0,
+        ge=1,
+        description="Score factor for policy items when the question names no service and asks how "
+        "government services work (跑几次、容缺、代办…)",
+    )
+    policy_prior_without_topic: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Score factor for policy items when the question names no service and no such topic",
     )
     candidates: int = Field(default=50, ge=1, description="Chunks fetched from each retriever before fusion")
     min_dense_score: float = Field(
@@ -64,7 +73,39 @@ class IndexSettings(BaseModel):
         description="A question that names no service is answered only when this close (cosine) to some "
         "chunk; calibrated by bench.retrieval for the bundled model — recalibrate when changing models",
     )
+    min_situation_dense_score: float = Field(
+        default=0.91,
+        description="The same for the short situation descriptions (情形), which any short question lies "
+        "close to; calibrated by bench.retrieval on in-scope vs out-of-scope questions",
+    )
     max_query_chars: int = Field(default=500, ge=10)
+
+
+class AnsweringSettings(BaseModel):
+    """Thresholds of the answering core (answering/core.py); dense scores are the bundled e5's
+    cosines, calibrated with `make bench-residents` on the resident dev set."""
+
+    situation_min_score: float = Field(
+        default=0.91, description="A situation description this close is taken as the resident's situation"
+    )
+    story_min_chars: int = Field(
+        default=4,
+        ge=0,
+        description="Characters left besides the service, aspect and asking words for the words to "
+        "describe a situation (低保要带哪些材料 leaves none; 身份证到期了去哪换 leaves 到期了去哪换)",
+    )
+    ambiguity_ratio: float = Field(
+        default=0.93, gt=0, le=1, description="Second guide this close to the first (fused score): ask which"
+    )
+    clarify_min_dense_score: float = Field(
+        default=0.87, description="Below the answer threshold but this close: offer the closest guides"
+    )
+    switch_min_dense_score: float = Field(
+        default=0.9, description="New words this close to another guide leave the remembered service"
+    )
+    out_of_scope_min_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="NLU out_of_scope this sure, and no service asked for: refuse"
+    )
 
 
 class ServicesSettings(BaseModel):
@@ -194,6 +235,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     knowledge: KnowledgeSettings = KnowledgeSettings()
     index: IndexSettings = IndexSettings()
+    answering: AnsweringSettings = AnsweringSettings()
     services: ServicesSettings = ServicesSettings()
     rasa: RasaSettings = RasaSettings()
     gateway: GatewaySettings = GatewaySettings()

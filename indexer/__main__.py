@@ -32,6 +32,8 @@ def _print_result(result: SearchResult, as_json: bool) -> None:
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return
+    if result.corrections:
+        print("；".join(f"已按“{right}”理解“{wrong}”" for wrong, right in result.corrections))
     if not result.confident:
         print(f"（{result.reason}）")
     for rank, hit in enumerate(result.hits, 1):

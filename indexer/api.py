@@ -8,6 +8,7 @@ from core.settings import get_settings
 from indexer.builder import make_encoder
 from indexer.schema import Guide, Material
 from indexer.search import Searcher, SearchFilters, SearchResult
+from indexer.text import normalize
 
 _lock = threading.Lock()
 _searcher: Searcher | None = None
@@ -25,6 +26,16 @@ def get_searcher() -> Searcher:
 
 def search(query: str, k: int = 5, filters: SearchFilters | None = None) -> SearchResult:
     return get_searcher().search(query, k, filters)
+
+
+def asks_about_policy(text: str) -> bool:
+    """Whether the words ask how government services work (跑几次、容缺、代办…)."""
+    return get_searcher().tokenizer.dictionary.asks_about_policy(text)
+
+
+def story_of(text: str) -> str:
+    """The words of a question besides the services it names and the aspects it asks for."""
+    return get_searcher().tokenizer.dictionary.residue(normalize(text))
 
 
 def get_guide(id_or_name: str) -> Guide | None:

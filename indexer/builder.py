@@ -16,9 +16,10 @@ from tqdm import tqdm
 from core.settings import Settings
 from indexer.bm25 import BM25Index
 from indexer.chunks import Chunk, guide_chunks, policy_chunks
-from indexer.dictionary import load_dictionary
+from indexer.dictionary import TYPO_TERMS_NAME, load_dictionary
 from indexer.encoder import DenseEncoder
 from indexer.loader import Problem, content_hash, load_guides
+from indexer.normalize import write_terms
 from indexer.policy import faq_file, load_policy_faq, parse_policy
 from indexer.rasa_data import RASA_DATA_NAME, write_rasa_service_data
 from indexer.store import (
@@ -120,6 +121,7 @@ def build_index(
         and previous.doc_hashes == doc_hashes
         and cfg.jieba_dict_dir.joinpath("userdict.txt").exists()
         and cfg.rasa_data_dir.joinpath(RASA_DATA_NAME).exists()
+        and paths.root.joinpath(TYPO_TERMS_NAME).exists()
     ):
         report.up_to_date, report.chunks = True, previous.chunk_count
         report.seconds = time.perf_counter() - started
@@ -172,6 +174,8 @@ def build_index(
 
     write_chunks(new, chunks)
     write_dictionary(new, dictionary)
+    # For Rasa's TextNormalizer (bot/nlu/normalizer.py); the searcher reads the dictionary.
+    write_terms(new.root / TYPO_TERMS_NAME, dictionary.typo_terms())
     new.guides.write_text(
         json.dumps(
             {g.guide.id: g.guide.model_dump(mode="json") for g in guide_set.guides}, ensure_ascii=False

@@ -18,6 +18,8 @@ import yaml
 from indexer.schema import Guide
 
 USERDICT_NAME = "userdict.txt"
+# Beside the index, not in the jieba folder: Rasa's JiebaTokenizer loads every file there.
+TYPO_TERMS_NAME = "typo_terms.txt"
 # High enough that jieba prefers the whole term over any split of it.
 TERM_FREQUENCY = 2_000_000
 
@@ -36,6 +38,26 @@ class DomainDictionary:
     guide_links: dict[str, tuple[str, ...]] = field(
         default_factory=dict, metadata={"doc": "term → ids of the guides it names (name, alias or synonym)"}
     )
+    policy_topics: frozenset[str] = field(
+        default=frozenset(),
+        metadata={"doc": "words of questions about how government services work (跑几次、容缺、代办…)"},
+    )
+
+    def residue(self, text: str) -> str:
+        """What is left of ``text`` once the services it names and the aspects it asks for
+        (好多钱、带哪样…) are taken out: the story a resident tells, if any."""
+        remaining = text
+        words = [
+            *self.guide_links,
+            *self.aspect_terms,
+            *(v for a in self.aspect_terms for v in self.synonyms.get(a, ())),
+        ]
+        for word in sorted(set(words), key=len, reverse=True):
+            remaining = remaining.replace(word, " ")
+        return remaining
+
+    def asks_about_policy(self, text: str) -> bool:
+        return any(word in text for word in self.policy_topics)
 
     def variant_to_canonical(self) -> dict[str, str]:
         """Longest variants first, so 新农合 wins over 农合 when both appear."""
@@ -52,6 +74,12 @@ class DomainDictionary:
                 found += [gid for gid in self.guide_links[term] if gid not in found]
         return tuple(found)
 
+    def typo_terms(self) -> list[str]:
+        """What a slip is corrected towards (``indexer.normalize.TypoCorrector``): every term
+        (service names, their cores and aliases, synonym groups, curated terms), but not the
+        colloquial aspect phrases, which sound like one another (好多天 → 好多钱)."""
+        return sorted(term for term in self.terms | set(self.guide_links) if " " not in term)
+
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
         for word in sorted(self.terms):
@@ -60,6 +88,8 @@ class DomainDictionary:
             digest.update(f"{canonical}={','.join(self.synonyms[canonical])}".encode())
         for word in sorted(self.stopwords):
             digest.update(f"!{word}".encode())
+        for word in sorted(self.policy_topics):
+            digest.update(f"?{word}".encode())
         return digest.hexdigest()[:16]
 
     def write_userdict(self, directory: Path) -> Path:
@@ -123,6 +153,7 @@ def load_dictionary(dictionary_dir: Path, guides: Iterable[Guide] = ()) -> Domai
         stopwords=frozenset(stopwords),
         aspect_terms=frozenset(aspect_synonyms),
         guide_links=_guide_links(guide_list, service_synonyms),
+        policy_topics=frozenset(str(word) for word in curated.get("policy_topics") or []),
     )
 
 

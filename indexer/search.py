@@ -11,9 +11,10 @@ import numpy as np
 
 from core.settings import IndexSettings
 from indexer.bm25 import BM25Index
-from indexer.chunks import SECTION_LABELS, SECTION_OF_LABEL, Chunk
+from indexer.chunks import SECTION_LABELS, SECTION_OF_LABEL, Chunk, situation_of_chunk
 from indexer.encoder import DenseEncoder
-from indexer.fusion import best_per_document, reciprocal_rank_fusion, reweight
+from indexer.fusion import FusedChunk, best_per_document, reciprocal_rank_fusion, reweight
+from indexer.normalize import TypoCorrector
 from indexer.schema import Guide
 from indexer.store import IndexPaths, read_chunks, read_dictionary, read_manifest
 from indexer.text import ChineseTokenizer, normalize
@@ -59,6 +60,9 @@ class SearchHit:
     bm25_rank: int | None
     dense_rank: int | None
     dense_score: float | None
+    situation: str | None = None
+    situation_score: float | None = None
+    situation_margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class SearchResult:
     truncated: bool = False
     reason: str | None = None
     linked_guides: tuple[str, ...] = field(default_factory=tuple)
+    asked_section: str | None = None
+    # (as typed, as read) for each slip corrected in the query: ("身分正", "身份证").
+    corrections: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -77,6 +84,8 @@ class SearchResult:
             "reason": self.reason,
             "truncated": self.truncated,
             "linked_guides": list(self.linked_guides),
+            "asked_section": self.asked_section,
+            "corrections": [list(pair) for pair in self.corrections],
             "results": [hit.__dict__ for hit in self.hits],
         }
 
@@ -103,10 +112,12 @@ class Searcher:
         self.encoder = encoder
         self.chunks = read_chunks(paths)
         self._doc_of = [chunk.doc_id for chunk in self.chunks]
+        self._is_situation = [situation_of_chunk(chunk.chunk_id) is not None for chunk in self.chunks]
         self._section_position = {
             (chunk.doc_id, chunk.section): i for i, chunk in reversed(list(enumerate(self.chunks)))
         }
         self.tokenizer = ChineseTokenizer(read_dictionary(paths), paths.userdict_dir / "userdict.txt")
+        self.corrector = TypoCorrector(self.tokenizer.dictionary.typo_terms())
         self.bm25 = BM25Index.load(paths.bm25)
         self.dense = VectorIndex.load(paths.faiss, nprobe=settings.ivf_nprobe)
         raw_guides = json.loads(paths.guides.read_text(encoding="utf-8"))
@@ -147,7 +158,7 @@ class Searcher:
             raise QueryError("k 应为正整数")
         cfg = self.settings
         truncated = len(query) > cfg.max_query_chars
-        text = normalize(query[: cfg.max_query_chars])
+        text, corrections = self.corrector.correct(normalize(query[: cfg.max_query_chars]))
         if not _has_text(text):
             return SearchResult(query, [], False, truncated, "问题里没有可识别的文字")
 
@@ -175,8 +186,9 @@ class Searcher:
             dense_weight=cfg.dense_weight,
         )
         linked = self.tokenizer.dictionary.linked_guides(text)
-        fused = reweight(fused, self._prior(linked, bool(expanded.aspects)))
+        fused = reweight(fused, self._prior(linked, self.tokenizer.dictionary.asks_about_policy(text)))
         asked_section = next((SECTION_OF_LABEL[a] for a in expanded.aspects if a in SECTION_OF_LABEL), None)
+        situations = self._best_situations(fused, dense_score_of)
         hits = [
             self._hit(
                 self._section_chunk(item.position, asked_section),
@@ -184,13 +196,37 @@ class Searcher:
                 item.bm25_rank,
                 item.dense_rank,
                 dense_score_of.get(item.position),
+                situations.get(self._doc_of[item.position]),
             )
             for item in best_per_document(fused, self._doc_of)[:k]
         ]
 
-        top_dense = dense_pairs[0][1] if dense_pairs else 0.0
-        confident, reason = self._confidence(top_dense, bool(linked), bool(hits))
-        return SearchResult(query, hits, confident, truncated, reason, linked)
+        confident, reason = self._confidence(dense_pairs, bool(linked), bool(hits))
+        return SearchResult(
+            query, hits, confident, truncated, reason, linked, asked_section, corrections=corrections
+        )
+
+    def _best_situations(
+        self, fused: list[FusedChunk], dense_score_of: dict[int, float]
+    ) -> dict[str, tuple[str, float, float]]:
+        """Per guide: the situation whose descriptions came closest (dense cosine), its score,
+        and its margin over the guide's next situation. A question that only names the service
+        is about as close to all of its situations; one that tells a story stands out."""
+        scores: dict[str, dict[str, float]] = {}
+        for item in fused:
+            chunk = self.chunks[item.position]
+            situation = situation_of_chunk(chunk.chunk_id)
+            if situation is None:
+                continue
+            score = dense_score_of.get(item.position, 0.0)
+            of_doc = scores.setdefault(chunk.doc_id, {})
+            of_doc[situation] = max(score, of_doc.get(situation, 0.0))
+        best: dict[str, tuple[str, float, float]] = {}
+        for doc_id, by_situation in scores.items():
+            ranked = sorted(by_situation.items(), key=lambda pair: -pair[1])
+            runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            best[doc_id] = (ranked[0][0], ranked[0][1], ranked[0][1] - runner_up)
+        return best
 
     def _section_chunk(self, position: int, section: str | None) -> int:
         """The chunk of the same guide for the section the question asks about (好多钱 → 收费标准),
@@ -199,12 +235,13 @@ class Searcher:
             return position
         return self._section_position.get((self.chunks[position].doc_id, section), position)
 
-    def _prior(self, linked: tuple[str, ...], asks_aspect: bool) -> Callable[[int], float]:
-        """Guides the question names are likelier; a question that names no service and asks
-        for no aspect of one (材料、收费…) is likelier about the policy (办事跑几次、容缺受理)."""
+    def _prior(self, linked: tuple[str, ...], asks_policy: bool) -> Callable[[int], float]:
+        """Guides the question names are likelier. The city's plan is likelier only for questions
+        about how government services work (跑几次、容缺、代办…); a resident describing their own
+        situation without naming a service wants a service, not the plan."""
         linked_set = set(linked)
         cfg = self.settings
-        policy_prior = 1.0 if asks_aspect else cfg.policy_prior_without_service
+        policy_prior = cfg.policy_prior_without_service if asks_policy else cfg.policy_prior_without_topic
 
         def weight(position: int) -> float:
             chunk = self.chunks[position]
@@ -216,12 +253,22 @@ class Searcher:
 
         return weight
 
-    def _confidence(self, top_dense: float, names_service: bool, any_hit: bool) -> tuple[bool, str | None]:
+    def _confidence(
+        self, dense_pairs: list[tuple[int, float]], names_service: bool, any_hit: bool
+    ) -> tuple[bool, str | None]:
         """Confident when the question names a service we have a guide for, or is close enough
-        to some guide text; otherwise say so rather than offer an unrelated guide."""
+        to some guide text; otherwise say so rather than offer an unrelated guide.
+
+        Situation descriptions are short colloquial sentences, and any short question lies
+        closer to them than to a guide's prose, so they have a threshold of their own."""
         if not any_hit:
             return False, "没有找到相关内容"
-        if names_service or top_dense >= self.settings.min_dense_score:
+        cfg = self.settings
+        close = any(
+            score >= (cfg.min_situation_dense_score if self._is_situation[position] else cfg.min_dense_score)
+            for position, score in dense_pairs
+        )
+        if names_service or close:
             return True, None
         return False, "没有足够把握的匹配"
 
@@ -232,6 +279,7 @@ class Searcher:
         bm25_rank: int | None,
         dense_rank: int | None,
         dense_score: float | None,
+        situation: tuple[str, float, float] | None = None,
     ) -> SearchHit:
         chunk = self.chunks[position]
         return SearchHit(
@@ -245,4 +293,7 @@ class Searcher:
             bm25_rank=bm25_rank,
             dense_rank=dense_rank,
             dense_score=None if dense_score is None else round(dense_score, 4),
+            situation=situation[0] if situation else None,
+            situation_score=round(situation[1], 4) if situation else None,
+            situation_margin=round(situation[2], 4) if situation else None,
         )

@@ -12,7 +12,7 @@ from indexer.chunks import Chunk
 from indexer.dictionary import DomainDictionary
 
 # Bump when chunking or the stored layout changes: an index of another format is rebuilt.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 8
 
 
 @dataclass
@@ -96,6 +96,7 @@ def write_dictionary(paths: IndexPaths, dictionary: DomainDictionary) -> None:
         "stopwords": sorted(dictionary.stopwords),
         "aspect_terms": sorted(dictionary.aspect_terms),
         "guide_links": {k: list(v) for k, v in dictionary.guide_links.items()},
+        "policy_topics": sorted(dictionary.policy_topics),
     }
     paths.dictionary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
@@ -108,6 +109,7 @@ def read_dictionary(paths: IndexPaths) -> DomainDictionary:
         stopwords=frozenset(data["stopwords"]),
         aspect_terms=frozenset(data["aspect_terms"]),
         guide_links={k: tuple(v) for k, v in data["guide_links"].items()},
+        policy_topics=frozenset(data.get("policy_topics", [])),
     )
 
 

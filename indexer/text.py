@@ -7,31 +7,18 @@ alike, and Rasa's JiebaTokenizer loads the same generated user dictionary.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import jieba
-from opencc import OpenCC
 
 from indexer.dictionary import DomainDictionary
 
+# The one normalisation, shared with Rasa's NLU (bot/nlu/normalizer.py).
+from indexer.normalize import normalize
+
 # A token worth indexing holds at least one CJK character, letter or digit.
 _MEANINGFUL = re.compile(r"[\u3400-\u9fff\w]")
-_SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> OpenCC:
-    return OpenCC("t2s")
-
-
-def normalize(text: str) -> str:
-    """Full-width to half-width, traditional to simplified, collapse white space."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _t2s().convert(text)
-    return _SPACES.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
