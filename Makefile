@@ -42,7 +42,7 @@ bench-nlu: train
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: bench-dialogue bench-channels
+.PHONY: bench-dialogue bench-channels bench-residents
 
 # BENCH_ARGS: e.g. BENCH_ARGS=--train (time a forced training) or BENCH_ARGS="--seconds 120".
 bench-dialogue: train
@@ -50,3 +50,8 @@ bench-dialogue: train
 
 bench-channels: train
 	@$(PY) -m bench.channels $(BENCH_ARGS)
+
+# Held-out residents' questions through POST /api/chat; e.g. BENCH_ARGS="--json /tmp/residents.json"
+# or BENCH_ARGS="--url http://127.0.0.1:8000 --kind dialect".
+bench-residents: train
+	@$(PY) -m bench.residents $(BENCH_ARGS)

@@ -1,8 +1,9 @@
-"""NLU quality on the held-out split: ``.venv/bin/python -m bench.nlu``.
+"""NLU quality on the held-out splits: ``.venv/bin/python -m bench.nlu``.
 
 Trains the model if its inputs changed (printing how long that took), runs
-``rasa test nlu`` on bench/data/nlu_test.yml and prints intent macro-F1 and entity F1.
-Refuses to report if a test sentence also appears in the training data (bot/nlu/data).
+``rasa test nlu`` on the dev split (bench/data/nlu_dev.yml, for tuning) and the test split
+(bench/data/nlu_test.yml, for reporting) and prints intent macro-F1 and entity F1 of each.
+Refuses to report if a held-out sentence also appears in the training data (bot/nlu/data).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import yaml
 from core.rasa_model import ensure_trained, model_path, rasa_env
 from core.settings import PROJECT_ROOT, VAR_DIR, get_settings
 
-TEST_SPLIT = Path(__file__).parent / "data" / "nlu_test.yml"
+SPLITS = {
+    "dev": Path(__file__).parent / "data" / "nlu_dev.yml",
+    "test": Path(__file__).parent / "data" / "nlu_test.yml",
+}
 TRAINING_DATA = PROJECT_ROOT / "bot" / "nlu" / "data"
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 
@@ -34,17 +38,16 @@ def example_texts(path: Path) -> set[str]:
     return texts
 
 
-def leaked_examples() -> set[str]:
+def leaked_examples(split: Path) -> set[str]:
     training = set().union(*(example_texts(path) for path in sorted(TRAINING_DATA.glob("*.yml"))))
-    return example_texts(TEST_SPLIT) & training
+    return example_texts(split) & training
 
 
 def main() -> None:
-    leaked = leaked_examples()
-    if leaked:
-        raise SystemExit(
-            f"{TEST_SPLIT} 的这些例句也出现在 {TRAINING_DATA} 里，测试集不再是留出的：{sorted(leaked)}"
-        )
+    for split in SPLITS.values():
+        leaked = leaked_examples(split)
+        if leaked:
+            raise SystemExit(f"{split} 的这些例句也出现在 {TRAINING_DATA} 里，不再是留出的：{sorted(leaked)}")
     settings = get_settings()
     before = _mtime(model_path(settings))
     started = time.perf_counter()
@@ -55,14 +58,21 @@ def main() -> None:
         # `make bench-nlu` trains first (make train), so a current model is the usual case here.
         trained_at = dt.datetime.fromtimestamp(model.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
         print(f"模型已是最新，本次未训练（模型生成于 {trained_at}）")
-    out = VAR_DIR / "nlu_results"
+    for name, split in SPLITS.items():
+        print(f"== {name}（{split.name}）")
+        report(model, split, VAR_DIR / f"nlu_results_{name}")
+
+
+def report(model: Path, split: Path, out: Path) -> None:
+    """Run ``rasa test nlu`` on one split and print its intent and entity scores."""
+    settings = get_settings()
     subprocess.run(
         [
             str(settings.rasa.executable),
             "test",
             "nlu",
             "--nlu",
-            str(TEST_SPLIT),
+            str(split),
             "--model",
             str(model),
             "--out",
