@@ -1,21 +1,37 @@
-"""Turn a guide (or a policy item) into the answer a resident reads, with its source."""
+"""Turn a decision — a guide's section (for a situation), a policy item, options to choose
+from, or an honest "not sure" — into the reply a resident reads, with its source."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from answering.decision import Decision, Kind
+from answering.turn import ASPECT_OF_INTENT
+from indexer.api import policy_item_text
 from indexer.chunks import SECTION_LABELS, describe_material
-from indexer.schema import Guide
+from indexer.schema import Guide, Situation
 from indexer.search import SearchHit
 
-ASPECT_OF_INTENT = {
-    "ask_materials": "materials",
-    "ask_eligibility": "conditions",
-    "ask_process": "process",
-    "ask_fee": "fees",
-    "ask_time_limit": "time_limit",
-    "ask_location": "location",
-}
+INTENT_OF_ASPECT = {aspect: intent for intent, aspect in ASPECT_OF_INTENT.items()}
+NOT_SURE = (
+    "抱歉，这个问题我没有把握回答，怕说错耽误您跑冤枉路。您可以换个说法，比如“低保要带哪些材料”，"
+    "或拨打政务服务热线 12345，也可以说“转人工”。"
+)
+OUT_OF_SCOPE = (
+    "这个问题不属于政务服务，我答不好，怕说错误导您。我能帮您查办事指南（要带哪些材料、在哪办、"
+    "收不收费、多久办好）、查办件进度、预约大厅办理；办事上的问题也可以拨打政务服务热线 12345。"
+)
+MAX_SITUATION_BUTTONS = 4
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: text, quick-reply buttons and the structured payload channels render."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    payload: dict[str, Any] | None = None
 
 
 def guide_source(guide: Guide, section: str | None = None) -> dict[str, Any]:
@@ -38,20 +54,22 @@ def _numbered(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
-def render_aspect(guide: Guide, aspect: str) -> str:
-    """The body of an answer about one aspect of one guide."""
+def render_aspect(guide: Guide, aspect: str, situation: Situation | None = None) -> str:
+    """The body of an answer about one aspect of one guide (and of one of its situations)."""
     name = f"「{guide.name}」"
     if aspect == "materials":
-        body = _numbered([describe_material(m) for m in guide.materials])
+        materials = [*guide.materials, *(situation.extra_materials if situation else [])]
+        body = _numbered([describe_material(m) for m in materials])
         marks = []
-        if any(m.e_license for m in guide.materials):
+        if any(m.e_license for m in materials):
             marks.append("标“可用电子证照”的可不带实体证件")
-        if any(m.deferrable for m in guide.materials):
+        if any(m.deferrable for m in materials):
             marks.append("标“可容缺后补”的可先受理、办结前补交")
         tail = f"\n（{'；'.join(marks)}）" if marks else ""
         return f"办理{name}需要准备：\n{body}{tail}"
     if aspect == "conditions":
-        return f"申请{name}的条件：\n{_numbered(list(guide.conditions))}"
+        conditions = [*guide.conditions, *(situation.extra_conditions if situation else [])]
+        return f"申请{name}的条件：\n{_numbered(conditions)}"
     if aspect == "process":
         steps = _numbered([f"{step.name}：{step.description}" for step in guide.process])
         visits = "全程网办，一次不用跑" if guide.max_visits == 0 else f"最多跑{guide.max_visits}次"
@@ -79,13 +97,15 @@ def render_aspect(guide: Guide, aspect: str) -> str:
     return f"{name}：{guide.summary}\n（{guide.type.value}，{guide.department}，{visits}）"
 
 
-def guide_card(guide: Guide, aspect: str) -> dict[str, Any]:
+def guide_card(guide: Guide, aspect: str, situation: Situation | None = None) -> dict[str, Any]:
     """The structured card channels can show: the checklist of materials and where it came from."""
+    materials = [*guide.materials, *(situation.extra_materials if situation else [])]
     return {
         "type": "guide_card",
         "guide_id": guide.id,
         "service": guide.name,
         "section": aspect,
+        "situation": situation.name if situation else None,
         "materials": [
             {
                 "name": m.name,
@@ -96,7 +116,7 @@ def guide_card(guide: Guide, aspect: str) -> dict[str, Any]:
                 "e_license": m.e_license,
                 "deferrable": m.deferrable,
             }
-            for m in guide.materials
+            for m in materials
         ]
         if aspect == "materials"
         else [],
@@ -121,3 +141,95 @@ def render_policy(hit: SearchHit, item_text: str) -> str:
 
 def policy_source(hit: SearchHit) -> dict[str, Any]:
     return {"title": hit.title, "section": hit.section}
+
+
+def _situation_lead(situation: Situation, recognised: bool) -> str:
+    said = f"您说的是“{situation.name}”的情形。" if recognised else f"按“{situation.name}”的情形："
+    return f"{said}{situation.guidance}"
+
+
+def _corrections_note(decision: Decision) -> str:
+    pairs = "，".join(f"“{wrong}”按“{right}”" for wrong, right in decision.corrections)
+    return f"（{pairs}理解）\n" if pairs else ""
+
+
+def _situation_buttons(guide: Guide, aspect: str) -> list[dict[str, str]]:
+    intent = INTENT_OF_ASPECT.get(aspect, "ask_materials")
+    return [
+        {
+            "title": situation.name,
+            "payload": f'/{intent}{{"service": "{guide.name}", "situation": "{situation.id}"}}',
+        }
+        for situation in guide.situations[:MAX_SITUATION_BUTTONS]
+    ]
+
+
+def render_guide_answer(decision: Decision) -> Reply:
+    """An answer (kind answer) or a general answer asking which situation (kind ask_situation)."""
+    guide = decision.guide
+    assert guide is not None, "a guide answer needs its guide"
+    body = render_aspect(guide, decision.aspect, decision.situation)
+    if decision.situation is not None:
+        body = f"{_situation_lead(decision.situation, decision.situation_recognised)}\n{body}"
+    text = f"{_corrections_note(decision)}{body}"
+    payload = guide_card(guide, decision.aspect, decision.situation)
+    if decision.kind is Kind.ask_situation:
+        return Reply(
+            text=f"{text}\n不同情形要带的材料、要满足的条件不完全一样，请点选您的情况：\n{citation(guide)}",
+            buttons=[*_situation_buttons(guide, decision.aspect), next_step_buttons(guide)[0]],
+            payload=payload,
+        )
+    return Reply(text=f"{text}\n{citation(guide)}", buttons=next_step_buttons(guide), payload=payload)
+
+
+def render_clarify(decision: Decision) -> Reply:
+    intent = INTENT_OF_ASPECT.get(decision.aspect, "inform")
+    lead = (
+        "您问的是下面哪一项？请点选："
+        if decision.evidence == "ambiguous"
+        else "我不太确定您问的是哪项，您是想问："
+    )
+    return Reply(
+        text=f"{_corrections_note(decision)}{lead}",
+        buttons=[
+            {"title": guide.name, "payload": f'/{intent}{{"service": "{guide.name}"}}'}
+            for guide in decision.options
+        ]
+        + [{"title": "都不是，转人工", "payload": "/request_human"}],
+        payload={"type": "clarify", "options": [guide.name for guide in decision.options]},
+    )
+
+
+def render_policy_answer(hit: SearchHit, item_text: str) -> Reply:
+    return Reply(
+        text=render_policy(hit, item_text),
+        payload={"type": "policy", "doc_id": hit.doc_id, "sources": [policy_source(hit)]},
+    )
+
+
+def render_not_sure() -> Reply:
+    return Reply(
+        text=NOT_SURE,
+        buttons=[{"title": "转人工", "payload": "/request_human"}],
+        payload={"type": "unanswered"},
+    )
+
+
+def render_out_of_scope(text: str | None = None) -> Reply:
+    return Reply(text=text or OUT_OF_SCOPE, payload={"type": "out_of_scope"})
+
+
+def render(decision: Decision, out_of_scope_text: str | None = None) -> Reply:
+    """The reply for any decision; ``out_of_scope_text`` is a topic-specific refusal if the
+    channel has one (Rasa's ResponseSelector picks it)."""
+    if decision.kind in (Kind.answer, Kind.ask_situation):
+        return render_guide_answer(decision)
+    if decision.kind is Kind.clarify:
+        return render_clarify(decision)
+    if decision.kind is Kind.policy and decision.policy is not None:
+        return render_policy_answer(
+            decision.policy, policy_item_text(decision.policy.doc_id) or decision.policy.text
+        )
+    if decision.kind is Kind.out_of_scope:
+        return render_out_of_scope(out_of_scope_text)
+    return render_not_sure()

@@ -20,6 +20,8 @@ def training_inputs(settings: Settings) -> list[Path]:
     files += sorted((root / "bot" / "nlu").glob("*.py"))
     files += sorted(settings.index.rasa_data_dir.glob("*.yml"))
     files += sorted(settings.index.jieba_dict_dir.glob("*.txt"))
+    # The normaliser rewrites training examples with these terms (bot/nlu/normalizer.py).
+    files += sorted(settings.index.index_dir.glob("typo_terms.txt"))
     return files
 
 

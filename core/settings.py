@@ -98,7 +98,7 @@ class AnsweringSettings(BaseModel):
         default=0.93, gt=0, le=1, description="Second guide this close to the first (fused score): ask which"
     )
     clarify_min_dense_score: float = Field(
-        default=0.87, description="Below the answer threshold but this close: offer the closest guides"
+        default=0.885, description="Below the answer threshold but this close: offer the closest guides"
     )
     switch_min_dense_score: float = Field(
         default=0.9, description="New words this close to another guide leave the remembered service"

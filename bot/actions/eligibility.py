@@ -16,8 +16,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.rendering import citation, guide_card, guide_source, next_step_buttons, render_aspect
-from bot.actions.service_question import find_guide
+from answering.core import decide
+from answering.decision import Kind as DecisionKind
+from answering.render import citation, guide_card, guide_source, next_step_buttons, render, render_aspect
+from bot.actions.answer import send, turn_of
 from bot.eligibility.answers import FIELDS, Kind, is_stop, parse_answer
 from bot.eligibility.rules import UNKNOWN, Fact, Facts, Outcome, Unknown, assess, rule_fields
 from bot.eligibility.verdict import render_verdict
@@ -38,7 +40,6 @@ _SELF_CHECK = re.compile(
     r"(能|可以|符合|够|算|行不|资格|办得|领得|申请得)"
 )
 _AGE_SAID = re.compile(r"[0-9零一二两三四五六七八九十百]+\s*周?岁")
-_ASKS_CONDITIONS = re.compile(r"条件|要求|资格|标准|哪些人|什么人|啥子人|哪样人|谁能|谁可以|哪个能")
 
 
 def slot_of(field: RuleField) -> str:
@@ -49,10 +50,9 @@ FACT_SLOTS = [slot_of(field) for field in RuleField]
 
 
 def wants_conditions_list(text: str) -> bool:
-    """低保的条件是哪样 reads the conditions; 我能不能办低保 (or the 我符合条件吗 button) checks them."""
-    if text.startswith("/") or _SELF_CHECK.search(text):
-        return False
-    return bool(_ASKS_CONDITIONS.search(text))
+    """Facts first: 低保的条件是哪样 or 男的多少岁才能领结婚证 read the conditions; the check starts
+    only when residents ask about themselves (我能不能办低保、我22了能领证吗) or tap 帮我判断."""
+    return not (text.startswith("/") or _SELF_CHECK.search(text))
 
 
 def _stored(fact: Fact) -> bool | int | str:
@@ -116,9 +116,13 @@ class ActionStartEligibilityCheck(Action):
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         not_now = [SlotSet(CHECKING_SLOT, False)]
-        guide, handled = find_guide(dispatcher, tracker, text, "ask_eligibility")
-        if handled:
+        decision = decide(turn_of(tracker, "ask_eligibility"))
+        if decision.kind is DecisionKind.policy or (
+            decision.kind is DecisionKind.clarify and decision.evidence == "ambiguous"
+        ):
+            send(dispatcher, render(decision))
             return not_now
+        guide = decision.guide
         if guide is None:
             dispatcher.utter_message(
                 text="您想看自己能不能办哪一项？请告诉我事项名称，比如“低保”“高龄补贴”，或点选：",

@@ -1,4 +1,6 @@
-"""Answer questions about the city's plan (遵府办发〔2017〕39号), quoting the item."""
+"""Questions the NLU reads as about the city's plan (遵府办发〔2017〕39号): the answering core
+quotes the plan's item when the words ask how government services work, and answers the
+service instead when they name or describe one."""
 
 from __future__ import annotations
 
@@ -8,20 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.fallback import say_not_sure
-from bot.actions.rendering import policy_source, render_policy
-from indexer.api import policy_item_text, search
-from indexer.search import QueryError, SearchFilters, SearchHit
-
-POLICY_ONLY = SearchFilters(kinds=frozenset({"policy"}))
-
-
-def answer_policy(dispatcher: CollectingDispatcher, hit: SearchHit) -> None:
-    item_text = policy_item_text(hit.doc_id) or hit.text
-    dispatcher.utter_message(
-        text=render_policy(hit, item_text),
-        json_message={"type": "policy", "doc_id": hit.doc_id, "sources": [policy_source(hit)]},
-    )
+from bot.actions.answer import answer
 
 
 class ActionAnswerPolicy(Action):
@@ -31,13 +20,4 @@ class ActionAnswerPolicy(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        try:
-            result = search(text, k=1, filters=POLICY_ONLY)
-        except QueryError:
-            result = None
-        if result is None or not result.hits or not result.confident:
-            say_not_sure(dispatcher, tracker, text)
-            return []
-        answer_policy(dispatcher, result.hits[0])
-        return []
+        return answer(dispatcher, tracker)

@@ -162,7 +162,7 @@ class AssistSession:
         parsing = asyncio.create_task(self._parse(text))
         result = await run_in_threadpool(retrieve, text)
         nlu, nlu_error = await parsing
-        return suggest(utterance_id, text, result, nlu, nlu_error)
+        return await run_in_threadpool(suggest, utterance_id, text, result, nlu, nlu_error)
 
     async def _parse(self, text: str) -> tuple[NluParse | None, str | None]:
         try:

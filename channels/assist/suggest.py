@@ -8,17 +8,18 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.actions.rendering import ASPECT_OF_INTENT, citation, render_aspect, render_policy
+from answering.core import decide
+from answering.decision import Decision, Kind
+from answering.render import citation, render_aspect, render_policy
+from answering.turn import Turn
 from channels.rasa_client import NluParse
-from indexer.api import get_guide, policy_item_text, search
+from indexer.api import policy_item_text, search
 from indexer.chunks import SECTION_LABELS, describe_material
-from indexer.schema import Guide
 from indexer.search import QueryError, SearchHit, SearchResult
 
 TOP_HITS = 5
-# Sections render_aspect has its own wording for; any other section gets the overview.
-_RENDERED = {"materials", "conditions", "process", "fees", "time_limit", "location"}
 NOT_SURE = "没有把握：知识库里没有找到可靠的答案，请勿照读；可请来电人换个说法，或按流程转办、登记工单。"
+OFF_TOPIC = "不属于政务服务：请勿照读指南；可礼貌说明并告知 12345 的受理范围。"
 
 
 class Hit(BaseModel):
@@ -35,6 +36,7 @@ class Answer(BaseModel):
 
     kind: Literal["guide", "policy"]
     guide_id: str | None = None
+    situation: str | None = Field(default=None, description="情形：来电人描述的或需要问清的")
     title: str
     aspect: str
     aspect_label: str
@@ -56,6 +58,8 @@ class Suggestion(BaseModel):
     confident: bool
     reason: str | None = None
     hits: list[Hit]
+    decision: str = Field(description="answer / ask_situation / clarify / policy / out_of_scope / not_sure")
+    options: list[str] = Field(default_factory=list, description="事项：要问清来电人是哪一项")
     answer: Answer | None = None
     not_sure: str | None = None
 
@@ -75,18 +79,34 @@ def suggest(
     nlu: NluParse | None,
     nlu_error: str | None = None,
 ) -> Suggestion:
-    answer = _answer(result, nlu)
+    """The answering core's decision for the caller's words, as the operator sees it."""
+    decision = decide(_turn(text, nlu), result=result)
+    answer = _answer(decision)
+    options = [guide.name for guide in decision.options]
+    if decision.kind is Kind.ask_situation and decision.guide is not None:
+        options = [situation.name for situation in decision.guide.situations]
     return Suggestion(
         id=utterance_id,
         text=text,
         nlu=nlu,
         nlu_error=nlu_error,
         confident=answer is not None,
-        reason=None if answer is not None else result.reason,
+        reason=None if answer is not None else (result.reason or decision.evidence),
         hits=[_hit(hit) for hit in result.hits],
+        decision=decision.kind.value,
+        options=options,
         answer=answer,
-        not_sure=None if answer is not None else NOT_SURE,
+        not_sure=None
+        if answer is not None
+        else (OFF_TOPIC if decision.kind is Kind.out_of_scope else NOT_SURE),
     )
+
+
+def _turn(text: str, nlu: NluParse | None) -> Turn:
+    if nlu is None:
+        return Turn(text=text)
+    services = tuple(entity.value for entity in nlu.entities if entity.entity == "service")
+    return Turn(text=text, intent=nlu.intent, confidence=nlu.confidence or 0.0, services=services)
 
 
 def _hit(hit: SearchHit) -> Hit:
@@ -100,50 +120,27 @@ def _hit(hit: SearchHit) -> Hit:
     )
 
 
-def _answer(result: SearchResult, nlu: NluParse | None) -> Answer | None:
-    """The guide the caller names (entity, then a name or alias in the text), else what retrieval
-    is confident of; as in the bot's own answering action."""
-    guide = _named_guide(nlu)
-    if guide is None and result.linked_guides:
-        guide = get_guide(result.linked_guides[0])
-    if guide is None and result.confident and result.hits:
-        top = result.hits[0]
-        if top.kind == "policy":
-            return _policy_answer(top)
-        guide = get_guide(top.doc_id)
-    if guide is None:
+def _answer(decision: Decision) -> Answer | None:
+    if decision.kind is Kind.policy and decision.policy is not None:
+        return _policy_answer(decision.policy)
+    guide = decision.guide
+    if decision.kind not in (Kind.answer, Kind.ask_situation) or guide is None:
         return None
-    return _guide_answer(guide, _aspect(guide, result, nlu))
-
-
-def _named_guide(nlu: NluParse | None) -> Guide | None:
-    for entity in nlu.entities if nlu else []:
-        if entity.entity == "service":
-            guide = get_guide(entity.value)
-            if guide is not None:
-                return guide
-    return None
-
-
-def _aspect(guide: Guide, result: SearchResult, nlu: NluParse | None) -> str:
-    """From the intent; without one (NLU down, or an intent such as inform) from the section the
-    search matched in this guide (好多钱 → 收费标准)."""
-    if nlu and nlu.intent in ASPECT_OF_INTENT:
-        return ASPECT_OF_INTENT[nlu.intent]
-    section = next((hit.section for hit in result.hits if hit.doc_id == guide.id), None)
-    return section if section in _RENDERED else "overview"
-
-
-def _guide_answer(guide: Guide, aspect: str) -> Answer:
+    situation = decision.situation
+    text = render_aspect(guide, decision.aspect, situation)
+    if situation is not None:
+        text = f"情形“{situation.name}”：{situation.guidance}\n{text}"
+    materials = [*guide.materials, *(situation.extra_materials if situation else [])]
     return Answer(
         kind="guide",
         guide_id=guide.id,
+        situation=situation.name if situation else None,
         title=guide.name,
-        aspect=aspect,
-        aspect_label=SECTION_LABELS.get(aspect, aspect),
-        text=render_aspect(guide, aspect),
+        aspect=decision.aspect,
+        aspect_label=SECTION_LABELS.get(decision.aspect, decision.aspect),
+        text=text,
         citation=citation(guide),
-        materials=[describe_material(m) for m in guide.materials] if aspect == "materials" else [],
+        materials=[describe_material(m) for m in materials] if decision.aspect == "materials" else [],
         notice=guide.sample_notice,
         department=guide.department,
         updated=guide.updated.isoformat(),

@@ -61,7 +61,9 @@ def requested(events: list[dict]) -> str | None:
         ("我能不能办低保", False),
         ("我妈符合高龄补贴条件不", False),
         ('/ask_eligibility{"service": "结婚登记"}', False),
-        ("八十岁能领高龄补贴不", False),
+        ("八十岁能领高龄补贴不", True),
+        ("男的多少岁才能领结婚证", True),
+        ("我22了能领证吗", False),
     ],
 )
 def test_conditions_list_or_check(text: str, listing: bool) -> None:

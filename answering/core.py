@@ -1,0 +1,225 @@
+"""Decide what one turn should be answered with: retrieval first, the intent as a hint.
+
+Order of evidence: a service the words name (entity, name, alias, synonym, corrected typo);
+then, for questions about how government services work (跑几次、容缺、代办…), the city's
+plan; then the service the conversation is about, unless the new words point more strongly
+at another; then what retrieval is sure of — a situation residents describe (被单位辞退)
+counts as naming its guide. Off-topic questions that merely share words with a service are
+refused, and when nothing is reliable the resident is told so or offered the closest guides."""
+
+from __future__ import annotations
+
+import re
+
+from answering.decision import Decision, Kind
+from answering.turn import Turn
+from core.settings import AnsweringSettings, get_settings
+from indexer.api import asks_about_policy, get_guide, search, story_of
+from indexer.schema import Guide
+from indexer.search import QueryError, SearchFilters, SearchHit, SearchResult
+
+_CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+# How questions are asked, as opposed to what happened (到期了、搞丢了、还房贷).
+_ASKING = re.compile(
+    r"要带|带哪些|带些|带啥|哪些|哪样|什么|啥子|啥|需要|怎么|咋个|如何|办理|申请|换领|补领|办|要|吗|呢|嘛"
+)
+POLICY_ONLY = SearchFilters(kinds=frozenset({"policy"}))
+# Sections render_aspect has its own wording for; any other section gets the overview.
+RENDERED_ASPECTS = frozenset({"materials", "conditions", "process", "fees", "time_limit", "location"})
+# Words that ask for something a service guide answers, as opposed to chat that shares a
+# service's words (开小吃店卖什么最赚钱, 护照照片怎么拍好看).
+_ASKS_FOR_SERVICE = re.compile(
+    r"办|申请|申领|领取|补领|换领|登记|证明|材料|资料|手续|流程|条件|资格|在哪|哪里|哪点|多久|好久|几天|"
+    r"收费|费用|要钱|多少钱|好多钱|能不能|可不可以|可以不|得不得|行不行|要得不|符合|预约|窗口|大厅"
+)
+
+
+# Advice, opinions, prices of goods and arithmetic: what no 办事指南 answers, however many
+# service words the question shares (开小吃店卖什么最赚钱, 哪个驾校好, 房贷利息怎么算).
+_ASKS_FOR_ADVICE = re.compile(
+    r"哪(个|种|家|款|样)[^，,。？?]{0,6}好|牌子|品牌|推荐|划算|赚钱|好吃|好看|好听|好玩|热闹|"
+    r"怎么算|咋个算|怎么计算|计算|利率|利息|税率|攻略|技巧|诀窍|容易过|行情|股票|理财|彩票|"
+    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多"
+)
+# Words of a procedure: with them, advice words are part of a service question after all.
+_ASKS_FOR_PROCEDURE = re.compile(
+    r"办理|申请|申领|补领|换领|补办|登记|材料|手续|流程|条件|窗口|大厅|证明|预约"
+)
+
+
+def decide(
+    turn: Turn, settings: AnsweringSettings | None = None, result: SearchResult | None = None
+) -> Decision:
+    """``result``: a search already run for these words (the console runs it beside the NLU)."""
+    cfg = settings or get_settings().answering
+    if result is None and not turn.is_payload:
+        result = _search(turn.text)
+    aspect = turn.asked_aspect or (
+        result.asked_section if result is not None and result.asked_section in RENDERED_ASPECTS else None
+    )
+
+    if _off_topic(turn, result, cfg):
+        return Decision(Kind.out_of_scope, "nlu:out_of_scope", result=result)
+
+    named = _named_guides(turn, result)
+    if named:
+        guide = _best_ranked(named, result)
+        return _answer(guide, aspect, turn, result, cfg, "named")
+
+    if result is not None and asks_about_policy(turn.text):
+        policy = _policy_hit(turn.text)
+        if policy is not None:
+            return Decision(Kind.policy, "policy_topic", policy=policy, result=result)
+
+    remembered = get_guide(turn.remembered_service) if turn.remembered_service else None
+    if remembered is not None and not _points_elsewhere(result, remembered, cfg):
+        return _answer(remembered, aspect, turn, result, cfg, "remembered")
+
+    if result is None or not result.hits:
+        return Decision(Kind.not_sure, "no_hits", result=result)
+    guide_hits = [hit for hit in result.hits if hit.kind == "guide"]
+    top = result.hits[0]
+    if result.confident and top.kind == "policy":
+        return Decision(Kind.policy, "retrieval", policy=top, result=result)
+    if result.confident and guide_hits:
+        if _ambiguous(guide_hits, cfg):
+            return _clarify(guide_hits, aspect, result, "ambiguous")
+        found = get_guide(guide_hits[0].doc_id)
+        if found is not None:
+            return _answer(found, aspect, turn, result, cfg, "retrieval")
+    if guide_hits and (guide_hits[0].dense_score or 0.0) >= cfg.clarify_min_dense_score:
+        return _clarify(guide_hits, aspect, result, "weak")
+    return Decision(Kind.not_sure, result.reason or "not_confident", result=result)
+
+
+def _search(text: str) -> SearchResult | None:
+    try:
+        return search(text, k=5) if text.strip() else None
+    except QueryError:
+        return None
+
+
+def _policy_hit(text: str) -> SearchHit | None:
+    try:
+        result = search(text, k=1, filters=POLICY_ONLY)
+    except QueryError:
+        return None
+    return result.hits[0] if result.hits and result.confident else None
+
+
+def _named_guides(turn: Turn, result: SearchResult | None) -> list[Guide]:
+    """Guides the NLU found as entities (or a button carried), then those the words name."""
+    ids = [*turn.services, *(result.linked_guides if result is not None else ())]
+    guides: list[Guide] = []
+    for value in ids:
+        guide = get_guide(value)
+        if guide is not None and guide not in guides:
+            guides.append(guide)
+    return guides
+
+
+def _best_ranked(guides: list[Guide], result: SearchResult | None) -> Guide:
+    """Of several named guides, the one retrieval ranks highest (身份证丢了补办 → 换领补领)."""
+    if result is None or len(guides) == 1:
+        return guides[0]
+    rank = {hit.doc_id: i for i, hit in enumerate(result.hits)}
+    return min(guides, key=lambda guide: rank.get(guide.id, len(rank)))
+
+
+def _off_topic(turn: Turn, result: SearchResult | None, cfg: AnsweringSettings) -> bool:
+    """Not a government-service question: it asks for advice, opinions, prices or arithmetic
+    and names no procedure; or the NLU reads it as off-topic, it asks for nothing a guide
+    answers, and it doesn't tell a situation a guide covers (钱包遭偷了…那张证件也没得了)."""
+    if turn.is_payload:
+        return False
+    if _ASKS_FOR_ADVICE.search(turn.text) and not _ASKS_FOR_PROCEDURE.search(turn.text):
+        return True
+    if turn.intent != "out_of_scope" or turn.confidence < cfg.out_of_scope_min_confidence:
+        return False
+    asks_aspect = result is not None and result.asked_section is not None
+    told_situation = result is not None and any(_recognised(hit, cfg) for hit in result.hits[:1])
+    return not asks_aspect and not told_situation and not _ASKS_FOR_SERVICE.search(turn.text)
+
+
+def _points_elsewhere(result: SearchResult | None, remembered: Guide, cfg: AnsweringSettings) -> bool:
+    """Whether the new words describe another guide more strongly than a follow-up would."""
+    if result is None or not result.confident or not result.hits:
+        return False
+    top = result.hits[0]
+    if top.kind != "guide" or top.doc_id == remembered.id:
+        return False
+    if top.situation_score is not None and top.situation_score >= cfg.situation_min_score:
+        return True
+    in_top = any(hit.doc_id == remembered.id for hit in result.hits[:3])
+    return not in_top and (top.dense_score or 0.0) >= cfg.switch_min_dense_score
+
+
+def _ambiguous(guide_hits: list[SearchHit], cfg: AnsweringSettings) -> bool:
+    if len(guide_hits) < 2:
+        return False
+    first, second = guide_hits[0], guide_hits[1]
+    if _recognised(first, cfg) and not _recognised(second, cfg):
+        return False
+    return second.score >= cfg.ambiguity_ratio * first.score
+
+
+def _recognised(hit: SearchHit, cfg: AnsweringSettings) -> bool:
+    return hit.situation_score is not None and hit.situation_score >= cfg.situation_min_score
+
+
+def _tells(turn: Turn, cfg: AnsweringSettings) -> bool:
+    """The words tell a story beyond naming the service and the aspect (低保要带哪些材料 does
+    not; 我要还房贷公积金咋个取出来 does), so a close situation is the resident's own."""
+    story = _ASKING.sub(" ", story_of(turn.text))
+    return len(_CONTENT.findall(story)) >= cfg.story_min_chars
+
+
+def _clarify(guide_hits: list[SearchHit], aspect: str | None, result: SearchResult, why: str) -> Decision:
+    options = tuple(guide for hit in guide_hits[:3] if (guide := get_guide(hit.doc_id)) is not None)
+    return Decision(Kind.clarify, why, aspect=aspect or "overview", options=options, result=result)
+
+
+def _answer(
+    guide: Guide,
+    aspect: str | None,
+    turn: Turn,
+    result: SearchResult | None,
+    cfg: AnsweringSettings,
+    evidence: str,
+) -> Decision:
+    """The guide's answer, for the situation the resident tapped, described, or chose before."""
+    situation, recognised = None, False
+    if turn.situation:
+        situation = guide.situation(turn.situation)
+    hit = next((h for h in result.hits if h.doc_id == guide.id), None) if result is not None else None
+    if (
+        situation is None
+        and hit is not None
+        and hit.situation
+        and _recognised(hit, cfg)
+        and _tells(turn, cfg)
+    ):
+        situation, recognised = guide.situation(hit.situation), True
+    if situation is None and turn.remembered_situation and turn.remembered_service in (guide.id, guide.name):
+        situation = guide.situation(turn.remembered_situation)
+    chosen = aspect or "overview"
+    if situation is None and chosen in ("materials", "conditions") and _situations_differ(guide, chosen):
+        return Decision(Kind.ask_situation, evidence, guide=guide, aspect=chosen, result=result)
+    return Decision(
+        Kind.answer,
+        evidence,
+        guide=guide,
+        aspect=chosen,
+        situation=situation,
+        situation_recognised=recognised,
+        result=result,
+    )
+
+
+def _situations_differ(guide: Guide, aspect: str) -> bool:
+    """Worth asking 您是哪种情形 only when the answer depends on it."""
+    if len(guide.situations) < 2:
+        return False
+    if aspect == "materials":
+        return any(situation.extra_materials for situation in guide.situations)
+    return any(situation.extra_conditions for situation in guide.situations)

@@ -1,0 +1,80 @@
+"""The Rasa side of the answering core: a tracker → a Turn, a Decision → messages and slots."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from answering.core import decide
+from answering.decision import Decision, Kind
+from answering.render import Reply, render
+from answering.turn import Turn
+from services.identity import mask_text
+
+unanswered_log = logging.getLogger("zunyi.unanswered")
+SITUATION_SLOT = "situation"
+
+
+def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
+    latest = tracker.latest_message or {}
+    parsed = latest.get("intent") or {}
+    return Turn(
+        text=latest.get("text") or "",
+        intent=intent or parsed.get("name"),
+        confidence=float(parsed.get("confidence") or 0.0),
+        services=tuple(str(value) for value in tracker.get_latest_entity_values("service")),
+        situation=next(iter(tracker.get_latest_entity_values(SITUATION_SLOT)), None),
+        remembered_service=tracker.get_slot("service"),
+        remembered_situation=tracker.get_slot(SITUATION_SLOT),
+    )
+
+
+def topic_refusal(tracker: Tracker) -> str | None:
+    """The ResponseSelector's topic-specific reply (天气、股票…) for an out_of_scope message."""
+    selector = (tracker.latest_message or {}).get("response_selector") or {}
+    responses = ((selector.get("out_of_scope") or {}).get("response") or {}).get("responses") or []
+    return responses[0].get("text") if responses else None
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, json_message=reply.payload)
+
+
+def log_unanswered(tracker: Tracker, decision: Decision) -> None:
+    unanswered_log.info(
+        json.dumps(
+            {
+                "event": "unanswered",
+                "sender": tracker.sender_id,
+                "text": mask_text(tracker.latest_message.get("text") or ""),
+                "kind": decision.kind.value,
+                "reason": decision.evidence,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+def remember(decision: Decision) -> list[EventType]:
+    """Slots a follow-up (那要好多钱、第二种呢) leans on."""
+    guide = decision.guide
+    if guide is None or decision.kind not in (Kind.answer, Kind.ask_situation):
+        return []
+    return [
+        SlotSet("service", guide.name),
+        SlotSet("last_guide", guide.id),
+        SlotSet(SITUATION_SLOT, decision.situation.id if decision.situation else None),
+    ]
+
+
+def answer(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str | None = None) -> list[EventType]:
+    """Decide, reply and remember: every question-answering action ends here."""
+    decision = decide(turn_of(tracker, intent))
+    if decision.kind in (Kind.not_sure, Kind.clarify, Kind.out_of_scope):
+        log_unanswered(tracker, decision)
+    send(dispatcher, render(decision, topic_refusal(tracker)))
+    return remember(decision)

@@ -1,0 +1,98 @@
+"""The answering core on the real index, without Rasa: what one turn is answered with."""
+
+from __future__ import annotations
+
+import pytest
+
+from answering.core import decide
+from answering.decision import Kind
+from answering.render import render
+from answering.turn import Turn
+from indexer.api import get_guide
+
+pytestmark = pytest.mark.slow
+
+
+def guide_of(text: str, **context: object) -> str | None:
+    decision = decide(Turn(text=text, **context))  # type: ignore[arg-type]
+    return decision.guide.name if decision.guide else None
+
+
+def test_a_named_service_is_answered_for_the_aspect_the_words_ask() -> None:
+    decision = decide(Turn(text="新农合今年交好多钱"))
+    assert decision.kind is Kind.answer and decision.evidence == "named"
+    assert decision.guide is not None and decision.guide.name == "城乡居民基本医疗保险参保缴费"
+    assert decision.aspect == "fees"
+
+
+def test_the_entity_the_nlu_found_wins_and_its_intent_sets_the_aspect() -> None:
+    decision = decide(Turn(text="这个要带啥", intent="ask_materials", services=("高龄补贴申领",)))
+    assert decision.guide is not None and decision.guide.name == "高龄补贴申领"
+    assert decision.aspect == "materials"
+
+
+def test_a_follow_up_leans_on_the_remembered_service() -> None:
+    decision = decide(Turn(text="那在哪点办嘛", intent="ask_location", remembered_service="高龄补贴申领"))
+    assert decision.evidence == "remembered" and decision.guide is not None
+    assert decision.guide.name == "高龄补贴申领" and decision.aspect == "location"
+
+
+def test_another_service_named_in_a_follow_up_replaces_the_remembered_one() -> None:
+    assert guide_of("结婚登记要带些啥", remembered_service="高龄补贴申领") == "结婚登记"
+
+
+def test_how_government_services_work_is_answered_from_the_plan() -> None:
+    decision = decide(Turn(text="啥子叫容缺受理"))
+    assert decision.kind is Kind.policy and decision.policy is not None
+    assert "39号" in decision.policy.title
+
+
+def test_off_topic_by_the_nlu_is_refused_unless_the_words_ask_for_a_service() -> None:
+    refused = decide(Turn(text="开小吃店卖什么最赚钱", intent="out_of_scope", confidence=0.8))
+    assert refused.kind is Kind.out_of_scope
+    asked = decide(Turn(text="开小吃店要办哪样证", intent="out_of_scope", confidence=0.8))
+    assert asked.kind is Kind.answer
+
+
+def test_nonsense_is_not_answered() -> None:
+    decision = decide(Turn(text="阿巴阿巴 蓝色的月亮跳舞"))
+    assert decision.kind is Kind.not_sure
+    reply = render(decision)
+    assert "没有把握" in reply.text and "12345" in reply.text
+
+
+def test_a_tapped_button_carries_its_service_and_situation() -> None:
+    guide = get_guide("失业保险金申领")
+    assert guide is not None and guide.situations
+    situation = guide.situations[0]
+    decision = decide(
+        Turn(
+            text=f'/ask_materials{{"service": "{guide.name}", "situation": "{situation.id}"}}',
+            intent="ask_materials",
+            services=(guide.name,),
+            situation=situation.id,
+        )
+    )
+    assert decision.kind is Kind.answer and decision.situation == situation
+    reply = render(decision)
+    assert situation.name in reply.text and f"来源：《{guide.name}》" in reply.text
+
+
+def test_a_described_situation_is_recognised_and_said() -> None:
+    decision = decide(Turn(text="单位把我辞退了，现在没得收入，能领点啥子不"))
+    assert decision.guide is not None and decision.guide.name == "失业保险金申领"
+    assert decision.situation is not None and decision.situation_recognised
+    assert f"您说的是“{decision.situation.name}”的情形" in render(decision).text
+
+
+def test_materials_of_a_guide_whose_situations_differ_ask_which_one() -> None:
+    guide = next(
+        g
+        for name in ("住房公积金提取", "户口迁移(迁入)", "居民身份证换领补领")
+        if (g := get_guide(name)) is not None and any(s.extra_materials for s in g.situations)
+    )
+    decision = decide(Turn(text=f"{guide.name}要带哪些材料", intent="ask_materials"))
+    assert decision.kind is Kind.ask_situation
+    reply = render(decision)
+    titles = [button["title"] for button in reply.buttons]
+    assert guide.situations[0].name in titles and "1. " in reply.text
