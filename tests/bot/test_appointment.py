@@ -1,7 +1,8 @@
 """Booking, rescheduling and cancelling actions on a fresh SQLite database, with a fixed clock.
 
 Thursday 26 November 2026, 08:00: tomorrow is a working Friday, the weekend is closed and the
-booking horizon (14 days) ends on 10 December.
+booking horizon (14 days) ends on 10 December. A few tests start on the Wednesday before, when
+后天 is that Friday.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import backend
 from bot.actions.appointment.booking import (
     ActionAskBookingConfirmed,
+    ActionAskBookingDate,
+    ActionAskBookingHall,
     ActionAskBookingTime,
     ValidateBookingForm,
 )
@@ -39,25 +42,39 @@ from services.identity import id_check_char
 pytestmark = pytest.mark.slow
 
 NOW = dt.datetime(2026, 11, 26, 8, 0)
+WEDNESDAY = dt.datetime(2026, 11, 25, 8, 0)
 DIBAO = "最低生活保障申请"
+PASSPORT = "普通护照签发"
 DIBAO_ID = "zuidi_shenghuo_baozhang_shenqing"
 ID_NUMBER = "520302194503010024"
 PHONE = "15885211234"
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
+REQUIRED: list[str] = DOMAIN["forms"]["booking_form"]["required_slots"]
+
+
+def _services_at(tmp_path: Path, now: dt.datetime) -> Iterator[Services]:
     config = ServicesSettings(
         **{**get_settings().services.model_dump(), "database_url": f"sqlite:///{tmp_path / 's.db'}"}
     )
     migrate(config.database_url)
-    facade = Services(make_sessionmaker(make_engine(config.database_url)), config, clock=lambda: NOW)
+    facade = Services(make_sessionmaker(make_engine(config.database_url)), config, clock=lambda: now)
     knowledge = get_settings().knowledge
     facade.sync_catalog(load_catalog(knowledge.guides_dir, knowledge.halls_file))
     previous, backend._services = backend._services, facade
     yield facade
     backend._services = previous
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    yield from _services_at(tmp_path, NOW)
+
+
+@pytest.fixture
+def services_on_wednesday(tmp_path: Path) -> Iterator[Services]:
+    yield from _services_at(tmp_path, WEDNESDAY)
 
 
 def tracker(
@@ -69,11 +86,16 @@ def tracker(
     form: str | None = "booking_form",
     earlier: list[dict[str, Any]] | None = None,
     mapped: dict[str, Any] | None = None,
+    replies: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """``mapped``: slots Rasa's own mappings set from this message (the shared service slot)."""
+    """``mapped``: slots Rasa's own mappings set from this message (the shared service slot);
+    ``replies``: what the bot already said this turn (the validator's messages)."""
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
     events = [*(earlier or []), {"event": "user", "text": text, "parse_data": latest}]
     events += [{"event": "slot", "name": name, "value": value} for name, value in (mapped or {}).items()]
+    events += [
+        {"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}} for m in replies or []
+    ]
     loop = {"name": form, "is_interrupted": False} if form else {}
     return Tracker("web:test", dict(slots or {}), latest, events, False, None, loop, "action_listen")
 
@@ -279,6 +301,123 @@ async def test_a_day_said_with_the_request_is_kept(services: Services) -> None:
         ),
     )
     assert slots["booking_hall"] == "city" and slots["booking_date"] is None  # a Saturday
+
+
+async def open_booking(
+    text: str, entities: list[dict[str, Any]] | None = None, remembered: str | None = None
+) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """What Rasa does with a booking request: the router, then the form's activation, which
+    validates the slots the form starts with (mapped from entities or set by the router)
+    after the slots the validation action extracts itself. Returns what was said, the
+    messages and every slot afterwards."""
+    entities = entities or []
+    earlier = [{"event": "slot", "name": "service", "value": remembered}] if remembered else []
+    _, _, routed = await run(
+        ActionRouteAppointment(), tracker(text, "book_appointment", entities=entities, form=None)
+    )
+    known = {"service": remembered, **{name: value for name, value in routed.items() if value is not None}}
+    named = next((e["value"] for e in entities if e["entity"] == "service"), None)
+    if named:
+        known["service"] = named  # the service slot's own from_entity mapping
+    prefilled = {name: value for name, value in known.items() if name in REQUIRED and value is not None}
+    said, messages, validated = await run(
+        ValidateBookingForm(),
+        tracker(text, "book_appointment", slots=known, entities=entities, earlier=earlier, mapped=prefilled),
+    )
+    return said, messages, known | validated
+
+
+def next_question(slots: dict[str, Any]) -> str | None:
+    return next((name for name in REQUIRED if slots.get(name) is None), None)
+
+
+OPENING = "我想预约后天去市政务服务中心办护照"
+
+
+@pytest.mark.parametrize(
+    ("entities", "remembered"),
+    [
+        ([], None),  # the NLU found nothing: the words alone are enough
+        (
+            [
+                {"entity": "date", "value": "后天"},
+                {"entity": "hall", "value": "遵义市政务服务中心"},
+                {"entity": "service", "value": PASSPORT},
+            ],
+            None,
+        ),
+        ([], DIBAO),  # the service talked about before gives way to the one this message names
+    ],
+)
+async def test_the_opening_message_fills_service_hall_and_day(
+    services_on_wednesday: Services, entities: list[dict[str, Any]], remembered: str | None
+) -> None:
+    said, _, slots = await open_booking(OPENING, entities, remembered)
+    assert said == ""  # nothing refused, nothing asked twice
+    assert slots["service"] == PASSPORT and slots["booking_hall"] == "city"
+    assert slots["booking_date"] == "2026-11-27"
+    assert next_question(slots) == "booking_time"
+    text, messages, _ = await run(
+        ActionAskBookingTime(), tracker("", slots={**slots, "requested_slot": "booking_time"})
+    )
+    assert text == "后天 11月27日（星期五）还有这些时段可约，请选择："
+    assert messages[0]["buttons"][0]["payload"] == '/inform{"time": "09:00"}'
+
+
+async def test_a_closed_day_said_up_front_is_answered_and_not_asked_again(services: Services) -> None:
+    said, messages, slots = await open_booking(OPENING)  # on Thursday, 后天 is a Saturday
+    assert slots["service"] == PASSPORT and slots["booking_hall"] == "city"
+    assert slots["booking_date"] is None and "没有找到" not in said
+    assert "11月28日（星期六）是休息日" in said and "最近可约的是11月30日（星期一）" in said
+    assert messages[-1]["buttons"][0]["payload"] == '/inform{"date": "2026-11-30"}'
+    question, _, _ = await run(
+        ActionAskBookingDate(),
+        tracker(
+            OPENING, "book_appointment", slots={**slots, "requested_slot": "booking_date"}, replies=messages
+        ),
+    )
+    assert question == ""  # the refusal already offered the open days
+
+
+async def test_a_partly_named_hall_and_the_time_of_day_up_front(services: Services) -> None:
+    said, _, slots = await open_booking("帮我约明天下午去红花岗那个大厅办低保")
+    assert said == "" and slots["service"] == DIBAO and slots["booking_hall"] == "honghuagang"
+    assert slots["booking_date"] == "2026-11-27" and slots["booking_period"] == "下午"
+    text, messages, _ = await run(
+        ActionAskBookingTime(), tracker("", slots={**slots, "requested_slot": "booking_time"})
+    )
+    assert "下午还有这些时段可约" in text and messages[0]["buttons"][0]["title"].startswith("13:30")
+
+
+async def test_an_exact_time_up_front_picks_the_slot(services: Services) -> None:
+    _, _, slots = await open_booking("明天上午十点去汇川的政务大厅办护照，帮我约一下")
+    assert slots["booking_hall"] == "huichuan" and slots["booking_date"] == "2026-11-27"
+    assert slots["booking_time"] == "10:00" and next_question(slots) == "booking_name"
+
+
+async def test_two_halls_at_once_are_asked_back_with_buttons(services: Services) -> None:
+    asked = {"service": PASSPORT, "requested_slot": "booking_hall"}
+    said, messages, slots = await run(ValidateBookingForm(), tracker("汇川还是红花岗哦", slots=asked))
+    assert slots["booking_hall"] is None and "可能是汇川区政务服务中心或红花岗区政务服务中心" in said
+    assert [b["title"] for b in messages[0]["buttons"]] == ["汇川区政务服务中心", "红花岗区政务服务中心"]
+    question, _, _ = await run(
+        ActionAskBookingHall(), tracker("汇川还是红花岗哦", slots={**asked, **slots}, replies=messages)
+    )
+    assert question == ""
+
+
+async def test_an_unknown_hall_lists_the_halls_to_choose_from(services: Services) -> None:
+    asked = {"service": PASSPORT, "requested_slot": "booking_hall"}
+    said, messages, slots = await run(ValidateBookingForm(), tracker("火车站旁边那个", slots=asked))
+    assert slots["booking_hall"] is None
+    assert said.startswith("没有找到您说的“火车站旁边那个”这个政务服务大厅。")
+    assert "可以预约办理「普通护照签发」的大厅有：" in said
+    assert [b["title"] for b in messages[0]["buttons"]] == [
+        "遵义市政务服务中心",
+        "红花岗区政务服务中心",
+        "汇川区政务服务中心",
+        "仁怀市政务服务中心",
+    ]
 
 
 def _book(services: Services) -> str:

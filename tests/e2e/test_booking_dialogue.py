@@ -19,6 +19,8 @@ pytestmark = pytest.mark.e2e
 
 ID_NUMBER = "520302194503010024"
 PHONE = "15885211234"
+PASSPORT_ID = "putong_huzhao_qianfa"
+SLOT_TITLE = re.compile(r"\d\d:\d\d-\d\d:\d\d（剩\d+个）")
 
 
 def _texts(reply: dict) -> str:
@@ -114,8 +116,53 @@ def test_reschedule_by_code_to_another_slot(stack: Stack) -> None:
     assert moved.start != booking.start and moved.status is AppointmentStatus.booked
 
 
-def _open(services: Services, day: dt.date) -> bool:
+def test_service_hall_and_day_said_up_front_go_straight_to_the_slots(stack: Stack) -> None:
+    """我想预约后天去市政务服务中心办护照: neither the hall nor the day is asked again. When 后天
+    is closed (a weekend or holiday) the nearest open day is said instead, so that the test does
+    not depend on today's weekday."""
+    services = stack.services
+    today = services.context().today
+    horizon = services.settings.booking_horizon_days
+    day = next(
+        today + dt.timedelta(days=n)
+        for n in range(2, horizon + 1)
+        if _open(services, today + dt.timedelta(days=n), PASSPORT_ID)
+    )
+    when = "后天" if day == today + dt.timedelta(days=2) else f"{day.month}月{day.day}日"
+    sender = f"web:{uuid.uuid4().hex}"
+
+    reply = stack.chat(sender, f"我想预约{when}去市政务服务中心办护照")
+    text = _texts(reply)
+    assert "没有找到" not in text and "大厅" not in text and "哪天" not in text, text
+    assert f"{day.month}月{day.day}日" in text and "时段可约" in text, text
+    assert SLOT_TITLE.fullmatch(_buttons(reply)[0]["title"]), text
+
+    reply = _tap_first(stack, sender, reply, "slot")
+    assert "姓名" in _texts(reply)
+    stack.chat(sender, "王德明")
+    stack.chat(sender, ID_NUMBER)
+    summary = _texts(stack.chat(sender, PHONE))
+    assert "事项：普通护照签发" in summary and "大厅：遵义市政务服务中心" in summary, summary
+    assert f"{day.month}月{day.day}日" in summary
+
+    booked = stack.chat(sender, "/affirm")
+    match = re.search(r"预约码：([A-Z0-9]{8})", _texts(booked))
+    assert match, _texts(booked)
+    booking = services.booking(match.group(1))
+    assert (booking.hall_id, booking.service_id, booking.start.date()) == ("city", PASSPORT_ID, day)
+
+
+def test_a_hall_named_the_way_residents_say_it(stack: Stack) -> None:
+    sender = f"web:{uuid.uuid4().hex}"
+    reply = stack.chat(sender, "我想预约办护照")
+    assert "普通护照签发" in _texts(reply) and "大厅" in _texts(reply)
+    reply = stack.chat(sender, "汇川的政务大厅")
+    assert "没有找到" not in _texts(reply) and "哪天" in _texts(reply), _texts(reply)
+    assert _buttons(reply)[0]["payload"].startswith('/inform{"date"')
+
+
+def _open(services: Services, day: dt.date, service_id: str = "jiehun_dengji") -> bool:
     try:
-        return any(slot.remaining for slot in services.free_slots("city", "jiehun_dengji", day))
+        return any(slot.remaining for slot in services.free_slots("city", service_id, day))
     except DomainError:
         return False

@@ -6,12 +6,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.appointment import common
+from bot.actions.appointment.halls import hall_choice, resolve_hall
 from bot.actions.backend import channel_of, get_services
 from bot.actions.dates import describe_day, parse_period
 from services.appointments import BookingRequest
@@ -67,20 +68,32 @@ def _previous(tracker: Tracker, slot: str) -> Any:
     return None
 
 
-class ValidateBookingForm(common.DayAndTimeExtraction, FormValidationAction):
+class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidation):
     def name(self) -> str:
         return "validate_booking_form"
 
-    # Extraction: entities whenever they come, typed text only for the slot that was asked.
+    # Extraction: entities whenever they come, typed text only for the slot that was asked,
+    # and the whole opening message (预约后天去市中心办护照) for what it names.
     async def extract_service(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if common.entity(tracker, "service"):
+            return {}  # the slot's own mapping took it
         text = common.answer_text(tracker, "service")
-        return {"service": text} if text and not common.entity(tracker, "service") else {}
+        if text:
+            return {"service": text}
+        opening = common.opening_text(tracker)
+        guide = common.guide_named_in(opening) if opening else None
+        return {"service": guide.name} if guide and guide.name != tracker.get_slot("service") else {}
 
     async def extract_booking_hall(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        opening = common.opening_text(tracker)
+        # The NLU may tag only part of a colloquial name (政务大厅 of 汇川的政务大厅): when the
+        # opening message names a hall, the whole message is resolved.
+        if opening and resolve_hall(opening, common.hall_directory(), sound_alike=False).halls:
+            return {"booking_hall": opening}
         return common.extracted(tracker, "booking_hall", "hall", "district")
 
     async def extract_booking_name(
@@ -128,10 +141,11 @@ class ValidateBookingForm(common.DayAndTimeExtraction, FormValidationAction):
             return {"service": None}
         result: dict[str, Any] = {"service": guide.name}
         previous = _previous(tracker, "service")
-        if previous and previous != guide.name and tracker.get_slot("booking_hall"):
+        hall = tracker.get_slot("booking_hall")
+        if previous and previous != guide.name and hall and common.opening_text(tracker) is None:
             # A different service: the slot belonged to the old one, and the hall may not offer this one.
             result.update(booking_time=None, booking_confirmed=None)
-            if not common.match_hall(str(tracker.get_slot("booking_hall")), halls):
+            if hall not in {h.id for h in halls}:
                 result.update(booking_hall=None, booking_date=None)
             dispatcher.utter_message(text=f"好的，改为预约「{guide.name}」。")
         return result
@@ -139,12 +153,16 @@ class ValidateBookingForm(common.DayAndTimeExtraction, FormValidationAction):
     def validate_booking_hall(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """A hall by name, short name, district or alias; one that is unknown, offers another
+        service only, or is one of several named is not guessed: the resident chooses."""
         guide = common.guide_for(tracker.get_slot("service"))
-        halls = common.halls_for(guide) if guide else get_services().halls()
-        hall = common.match_hall(str(value), halls)
-        if hall is None:
-            names = "、".join(h.name for h in halls)
-            dispatcher.utter_message(text=f"没有找到可以办理的这个大厅，请从这些大厅中选择：{names}。")
+        directory = common.hall_directory()
+        offered = common.halls_for(guide) if guide else directory
+        match = resolve_hall(str(value), directory)
+        hall = match.hall
+        if hall is None or hall not in offered:
+            choice = hall_choice(match, offered, guide.name if guide else None)
+            dispatcher.utter_message(text=choice.text, buttons=common.hall_buttons(choice.halls))
             return {"booking_hall": None}
         result: dict[str, Any] = {"booking_hall": hall.id}
         day = tracker.get_slot("booking_date")
@@ -166,7 +184,8 @@ class ValidateBookingForm(common.DayAndTimeExtraction, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         hall, service_id = tracker.get_slot("booking_hall"), _service_id(tracker)
-        if not hall or not service_id:  # said with the request; the slot is picked once the hall is known
+        if not hall or not service_id or not tracker.get_slot("booking_date"):
+            # Said with the request, or with a day that was refused: the slot is picked later.
             return {"booking_time": None, "booking_period": parse_period(str(value))}
         return {
             **common.validate_slot_time(value, dispatcher, tracker, hall, service_id),
@@ -254,11 +273,13 @@ class ActionAskBookingHall(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if common.offered_this_turn(tracker, "hall"):
+            return []  # the refusal just offered the halls to choose from
         guide = common.guide_for(tracker.get_slot("service"))
         halls = common.halls_for(guide) if guide else []
         dispatcher.utter_message(
             text=f"请选择办理「{guide.name if guide else ''}」的政务服务大厅（也可以直接说区县名称）：",
-            buttons=[{"title": hall.name, "payload": f'/inform{{"hall": "{hall.name}"}}'} for hall in halls],
+            buttons=common.hall_buttons(halls),
         )
         return []
 
@@ -275,6 +296,8 @@ class ActionAskBookingDate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if common.offered_this_turn(tracker, "date"):
+            return []  # the day said was refused with the reason and the nearest open days
         hall, service_id = tracker.get_slot("booking_hall"), _service_id(tracker)
         days = common.next_open_days(hall, service_id, common.today()) if hall and service_id else []
         dispatcher.utter_message(

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.appointment.halls import HallName, hall_names, load_aliases
 from bot.actions.backend import get_services
 from bot.actions.dates import describe_day, parse_clock, parse_when
+from core.settings import get_settings
 from indexer.api import get_guide, search
 from indexer.schema import Guide
 from indexer.search import QueryError
 from services.appointments import SlotView
-from services.catalog import HallView
 from services.errors import DomainError
 from services.numbers import CODE_ALPHABET
 
@@ -69,6 +74,15 @@ def answer_text(tracker: Tracker, slot: str, interruptions: frozenset[str] = INT
     return None if intent_of(tracker) in interruptions else text
 
 
+def opening_text(tracker: Tracker) -> str | None:
+    """The typed message that started the form (nothing has been asked yet), else None. All of
+    it is read, so that what a resident said up front (后天、市中心、办护照) is not asked again."""
+    text = str(tracker.latest_message.get("text") or "").strip()
+    if tracker.get_slot("requested_slot") is not None or not text or text.startswith("/"):
+        return None
+    return text
+
+
 def extracted(
     tracker: Tracker, slot: str, *entities: str, interruptions: frozenset[str] = INTERRUPTIONS
 ) -> dict[str, Any]:
@@ -81,7 +95,9 @@ def extracted(
 
 
 class DayAndTimeExtraction:
-    """The day and slot answers, read the same way when booking and when rescheduling."""
+    """The day and slot answers, read the same way when booking and when rescheduling.
+    The day said in the opening message is kept by action_route_appointment; an exact time
+    said there (后天上午十点) is read here."""
 
     async def extract_booking_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -91,12 +107,69 @@ class DayAndTimeExtraction:
     async def extract_booking_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return extracted(tracker, "booking_time", "time")
+        found = extracted(tracker, "booking_time", "time")
+        text = opening_text(tracker)
+        if not found and text and parse_clock(text) is not None:
+            return {"booking_time": text}
+        return found
+
+
+class OrderedFormValidation(FormValidationAction, ABC):
+    """Validates this turn's slots in the form's order (service, hall, day, time, …).
+
+    rasa_sdk validates them in the order they were set, and at activation the slots the form
+    starts with (a day kept by the router) come before those extracted from the message (the
+    hall): the day would be checked against a hall not resolved yet. In the form's order each
+    validator sees the slots before it already validated."""
+
+    @abstractmethod
+    def name(self) -> str: ...  # abstract, so that the action server does not register this base
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        pending = {slot: value for slot, value in tracker.slots_to_validate().items() if slot in order}
+        result = dict(pending)
+        for slot in sorted(pending, key=order.index):
+            validate = getattr(self, f"validate_{slot}", None)
+            if validate is None:
+                continue
+            output = validate(pending[slot], dispatcher, tracker, domain)
+            if inspect.isawaitable(output):
+                output = await output
+            result.update(output)
+            tracker.slots.update(output)
+        return [SlotSet(slot, value) for slot, value in result.items()]
+
+
+def offered_this_turn(tracker: Tracker, entity_name: str) -> bool:
+    """Whether a message since the resident's latest one already offers ``entity_name`` buttons
+    (a validator that refused the value said why and what to choose): the form's question
+    would only repeat it."""
+    prefix = f'/inform{{"{entity_name}"'
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        buttons = (event.get("data") or {}).get("buttons") or [] if event.get("event") == "bot" else []
+        if any(str(button.get("payload") or "").startswith(prefix) for button in buttons):
+            return True
+    return False
 
 
 def booking_code_in(text: str) -> str | None:
     match = CODE_IN_TEXT.search(text or "")
     return match.group().upper() if match else None
+
+
+def guide_named_in(text: str) -> Guide | None:
+    """The service a sentence names by name, alias or synonym (…去市中心办护照 → 普通护照签发);
+    None when it names none — retrieval's best guess is not taken for a booking."""
+    try:
+        linked = search(text, k=3).linked_guides
+    except QueryError:
+        return None
+    return get_guide(linked[0]) if linked else None
 
 
 def guide_for(value: str | None) -> Guide | None:
@@ -117,21 +190,19 @@ def guide_for(value: str | None) -> Guide | None:
     return None
 
 
-def halls_for(guide: Guide) -> list[HallView]:
+def hall_directory() -> list[HallName]:
+    """Every hall, with the names residents use for it (aliases in knowledge/halls.yaml)."""
+    return hall_names(get_services().halls(), load_aliases(get_settings().knowledge.halls_file))
+
+
+def halls_for(guide: Guide) -> list[HallName]:
     """The halls that offer the service, in the services database's order."""
     names = {hall.name for hall in guide.halls}
-    return [hall for hall in get_services().halls() if hall.name in names]
+    return [hall for hall in hall_directory() if hall.name in names]
 
 
-def match_hall(text: str, halls: list[HallView]) -> HallView | None:
-    """A hall by id, name, district, or the district's short name (汇川, 新蒲, 道真)."""
-    for hall in halls:
-        short = re.sub(r"(仡佬族苗族自治县|新区|区|县|市)$", "", hall.district)
-        if text in (hall.id, hall.name) or hall.name in text or hall.district in text:
-            return hall
-        if len(short) >= 2 and short in text:
-            return hall
-    return None
+def hall_buttons(halls: Sequence[HallName]) -> list[dict[str, str]]:
+    return [{"title": hall.name, "payload": f'/inform{{"hall": "{hall.name}"}}'} for hall in halls]
 
 
 def today() -> dt.date:
