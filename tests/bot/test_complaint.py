@@ -191,6 +191,13 @@ async def test_explicit_words_without_confidence_still_ask() -> None:
     assert text == "您是要投诉/反映问题吗？" and slots["consent"] == "asked"
 
 
+async def test_a_complaint_word_beside_a_question_asks_first(services: Services) -> None:
+    said = "听别人说驾照换证麻烦得很，要投诉都找不到人，我就想知道驾照到期能不能在手机上换"
+    text, _, slots = await run(ActionStartComplaint(), tracker(said, "complaint", confidence=0.95))
+    assert text == "您是要投诉/反映问题吗？" and slots["consent"] == "asked"
+    assert complaints(services) == 0
+
+
 async def test_not_a_complaint_answers_the_message_as_a_question(services: Services) -> None:
     said = "高龄补贴要带哪些材料"
     earlier = [{"event": "user", "text": said, "parse_data": {"text": said, "entities": []}}]
