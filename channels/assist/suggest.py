@@ -19,7 +19,7 @@ from indexer.search import QueryError, SearchHit, SearchResult
 
 TOP_HITS = 5
 NOT_SURE = "没有把握：知识库里没有找到可靠的答案，请勿照读；可请来电人换个说法，或按流程转办、登记工单。"
-OFF_TOPIC = "不属于政务服务：请勿照读指南；可礼貌说明并告知 12345 的受理范围。"
+OFF_TOPIC = "没有把握：像是与政务服务无关的问题，请勿照读指南；可礼貌说明并告知 12345 的受理范围。"
 
 
 class Hit(BaseModel):
