@@ -22,7 +22,7 @@ OUT_OF_SCOPE = (
     "这个问题不属于政务服务，我答不好，怕说错误导您。我能帮您查办事指南（要带哪些材料、在哪办、"
     "收不收费、多久办好）、查办件进度、预约大厅办理；办事上的问题也可以拨打政务服务热线 12345。"
 )
-MAX_SITUATION_BUTTONS = 4
+MAX_SITUATION_BUTTONS = 3
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,10 @@ def render_guide_answer(decision: Decision) -> Reply:
     if decision.kind is Kind.ask_situation:
         return Reply(
             text=f"{text}\n不同情形要带的材料、要满足的条件不完全一样，请点选您的情况：\n{citation(guide)}",
-            buttons=[*_situation_buttons(guide, decision.aspect), next_step_buttons(guide)[0]],
+            buttons=[
+                *_situation_buttons(guide, decision.aspect),
+                *(b for b in next_step_buttons(guide) if not b["payload"].startswith("/ask_materials")),
+            ],
             payload=payload,
         )
     return Reply(text=f"{text}\n{citation(guide)}", buttons=next_step_buttons(guide), payload=payload)

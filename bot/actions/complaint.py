@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import consent
 from bot.actions.backend import channel_of, get_services
+from bot.nlu.intent_evidence import ASKS_A_QUESTION
 from services.errors import DomainError
 from services.feedback import KIND_LABELS, ComplaintRequest
 from services.identity import mask_phone, mask_text, validate_phone
@@ -65,9 +66,6 @@ _REQUEST = re.compile(
     r"(我|俺|我们)?(就|是|还)?(要|想|想要|需要|准备|得|来)?(给你们|向你们|跟你们)?"
     r"(投诉|投訴|举报|舉報|曝光|纠错|告状|差评|反映(一下|下)?(问题|情况)?)(一下|下)?"
 )
-# A question asked alongside (…要投诉都找不到人，我就想知道驾照到期能不能在手机上换): the
-# resident may want the answer rather than a complaint, so ask first.
-ALSO_ASKS = re.compile(r"想知道|想问|问一下|问下|请问|能不能|可不可以|在哪|要带|多久|多少钱|好多钱|咋个办|怎么办")
 _FILLER = re.compile(
     r"你们|你好|您好|请问|一下|咋个|怎么|怎样|如何|哪里|哪点|在哪|[喂投弄办呢吗嘛啊哦了吧的个]"
 )
@@ -187,7 +185,9 @@ class ActionStartComplaint(Action):
             return consent.answer_instead(dispatcher, tracker)
         if answer == "yes":
             return self._start(dispatcher, consent.asked_about(tracker) or {})
-        explicit = EXPLICIT.search(text) and not ALSO_ASKS.search(text) and consent.confident(tracker)
+        # A question asked alongside (…要投诉都找不到人，我就想知道驾照到期能不能在手机上换): the
+        # resident may want the answer rather than a complaint, so ask first.
+        explicit = EXPLICIT.search(text) and not ASKS_A_QUESTION.search(text) and consent.confident(tracker)
         if consent.is_payload(text) or explicit:
             return self._start(dispatcher, tracker.latest_message)
         dispatcher.utter_message(text=QUESTION, buttons=CONSENT_BUTTONS)

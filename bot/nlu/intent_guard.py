@@ -7,8 +7,10 @@ FallbackClassifier and re-labels such messages `inform`, so the answering action
 from retrieval what to answer:
 - greet/goodbye/thank/affirm/deny/bot_challenge stand only for short messages that name no
   service (a name, alias or synonym from the index's dictionary);
-- complaint and request_human stand only when the words ask for one (投诉、举报… / 人工、真人…);
-  the actions still confirm before opening a ticket.
+- a complaint that is really a question with no complaint word (烦死了，审批要多长时间) is
+  answered; the complaint and handoff actions still ask before opening a ticket;
+- check_status, book_appointment and cancel_appointment start their forms only when the words
+  ask for progress or an appointment (公积金取得出来不 is not a status query).
 
 Loaded by Rasa in .venv-rasa: imports only Rasa and bot.nlu.intent_evidence (standard library).
 """

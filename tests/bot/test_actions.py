@@ -99,7 +99,7 @@ async def test_materials_are_numbered_with_form_and_marks() -> None:
     assert "1. 《遵义市高龄补贴申请审批表》" in text and "原件和复印件" in text and "可用电子证照" in text
     # 高龄补贴's situations differ in what to bring: the general list, then 您是哪种情况 buttons.
     titles = [b["title"] for b in messages[0]["buttons"]]
-    assert "老人刚满80周岁，首次申请" in titles and titles[-1] == "预约办理"
+    assert "老人刚满80周岁，首次申请" in titles and titles[-2:] == ["预约办理", "我符合条件吗"]
     assert "请点选您的情况" in text
 
 

@@ -1,5 +1,6 @@
-"""Retrieval first: chat and yes/no labels give way to words that carry a question, and a
-complaint or 转人工 label needs words that ask for one (no ticket from a misread intent)."""
+"""Retrieval first: chat and yes/no labels give way to words that carry a question; a complaint
+that is only an annoyed question is answered; forms that ask for numbers need words that ask
+for them (no questionnaire and no ticket from a misread intent)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ def evidence() -> IntentEvidence:
         ("greet", "你好 低保"),
         ("thank", "谢谢 公积金呢"),
         ("complaint", "公司年报忘记报了现在被列入异常名录了好麻烦哦咋个补报"),
-        ("complaint", "买了台收割机说是有补贴结果等了好久都没到账烦死了"),
-        ("request_human", "有没有办身份证的地方离我近点的"),
+        ("complaint", "烦死了，低保申请交上去两个月了，正常审批一般要多长时间"),
+        ("check_status", "我屋头要装修房子 公积金取得出来不"),
+        ("check_status", "驾驶证有效期满换证需要体检吗"),
+        ("cancel_appointment", "单位把我辞退了，我该去办啥子"),
+        ("book_appointment", "护照在哪里办"),
     ],
 )
 def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, intent: str, text: str) -> None:
@@ -45,8 +49,15 @@ def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, inte
         ("goodbye", "拜拜"),
         ("complaint", "我要投诉"),
         ("complaint", "我想举报一个窗口工作人员吃拿卡要"),
+        ("complaint", "工作人员态度冷冰冰的"),
+        ("complaint", "说好的最多跑一次，我都跑了四次了"),
         ("request_human", "转人工"),
         ("request_human", "喂 有人没得"),
+        ("request_human", "能不能直接打电话给我我不会打字"),
+        ("check_status", "上礼拜申请的高龄补贴咋个还没消息"),
+        ("check_status", "ZW202611030012"),
+        ("book_appointment", "帮我约明天上午"),
+        ("cancel_appointment", "后天的号不要了"),
         ("ask_materials", "随便什么问题"),
     ],
 )
