@@ -28,7 +28,9 @@ def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
         confidence=float(parsed.get("confidence") or 0.0),
         services=tuple(str(value) for value in tracker.get_latest_entity_values("service")),
         situation=next(iter(tracker.get_latest_entity_values(SITUATION_SLOT)), None),
-        remembered_service=tracker.get_slot("service"),
+        # last_guide is set only by our answers; the service slot also takes whatever the NLU
+        # tagged as a service (补贴), so it is the fallback.
+        remembered_service=tracker.get_slot("last_guide") or tracker.get_slot("service"),
         remembered_situation=tracker.get_slot(SITUATION_SLOT),
     )
 
