@@ -18,10 +18,10 @@ from channels.assist import console, desk, live
 from channels.limits import BodySizeLimit
 from channels.rasa_client import RasaClient
 from channels.routes import chat, health, inbox, search, widget
+from channels.routes.services import public_router, staff_router
 from channels.turns import TurnHandler
 from channels.wechat.routes import router as wechat_router
 from core.settings import Settings, get_settings
-from services.api import public_router, staff_router
 from services.facade import Services
 
 _bearer = HTTPBearer(auto_error=False)

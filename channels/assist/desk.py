@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from channels.assist.delivery import Route, deliver
-from services.api import ERRORS, ChineseErrorsRoute, ServicesDep
+from channels.routes.services import ERRORS, ChineseErrorsRoute, ServicesDep
 from services.feedback import HandoffView
 from services.handoff_desk import ReplyView
 from services.models import HandoffStatus

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from services.api import ERRORS, ChineseErrorsRoute, ServicesDep
+from channels.routes.services import ERRORS, ChineseErrorsRoute, ServicesDep
 from services.handoff_desk import InboxView
 
 router = APIRouter(tags=["对话"], route_class=ChineseErrorsRoute, responses=ERRORS)

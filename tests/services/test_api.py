@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from svc_support import PERSON, count_rows, submit_application
 
-from services.api import public_router, staff_router
+from channels.routes.services import public_router, staff_router
 from services.facade import Services
 from services.models import Appointment, AuditRecord, Complaint, Rating, SlotCounter
 
