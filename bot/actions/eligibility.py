@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from answering.core import decide
 from answering.decision import Kind as DecisionKind
 from answering.render import citation, guide_card, guide_source, next_step_buttons, render, render_aspect
+from bot.actions import consent
 from bot.actions.answer import send, turn_of
 from bot.eligibility.answers import FIELDS, Kind, is_stop, parse_answer
 from bot.eligibility.rules import UNKNOWN, Fact, Facts, Outcome, Unknown, assess, rule_fields
@@ -32,6 +33,7 @@ CHECKING_SLOT = "eligibility_checking"
 SLOT_PREFIX = "elig_"
 # After this many answers we can't understand, a fact counts as unknown rather than asked forever.
 MAX_ATTEMPTS = 3
+_DIGIT = re.compile(r"[0-9０-９]")
 # Offered when someone asks 我符合条件吗 without naming a service.
 EXAMPLE_SERVICES = ("最低生活保障申请", "高龄补贴申领", "公共租赁住房申请", "结婚登记")
 
@@ -125,7 +127,7 @@ class ActionStartEligibilityCheck(Action):
         guide = decision.guide
         if guide is None:
             dispatcher.utter_message(
-                text="您想看自己能不能办哪一项？请告诉我事项名称，比如“低保”“高龄补贴”，或点选：",
+                text="您想看自己能不能办哪一项？请告诉我事项名称，比如“低保”“高龄补贴”，或选择：",
                 buttons=[
                     {"title": name, "payload": f'/ask_eligibility{{"service": "{name}"}}'}
                     for name in EXAMPLE_SERVICES
@@ -133,6 +135,9 @@ class ActionStartEligibilityCheck(Action):
             )
             return not_now
         remember = [SlotSet("service", guide.name), SlotSet("last_guide", guide.id)]
+        if decision.faq is not None and wants_conditions_list(text) and not consent.is_payload(text):
+            send(dispatcher, render(decision))  # a FAQ answers it (户口不在遵义能办不 → 不能)
+            return remember + not_now
         if not guide.eligibility_rules or wants_conditions_list(text):
             self._list_conditions(dispatcher, guide)
             return remember + not_now
@@ -142,7 +147,7 @@ class ActionStartEligibilityCheck(Action):
     @staticmethod
     def _list_conditions(dispatcher: CollectingDispatcher, guide: Guide) -> None:
         if guide.eligibility_rules:
-            offer = "\n想知道自己符不符合，点“帮我判断”，我问您几个问题。"
+            offer = "\n想知道自己符不符合，选“帮我判断”，我问您几个问题。"
             buttons = [
                 {"title": "帮我判断", "payload": f'/ask_eligibility{{"service": "{guide.name}"}}'},
                 *_buttons_without_check(guide),
@@ -240,8 +245,9 @@ def _validator(field: RuleField) -> Any:
         domain: DomainDict,
     ) -> dict[str, Any]:
         fact = parse_answer(field, value)
-        if fact is None and spec.kind is Kind.yes_no:
-            # A button or a plain 嗯/不 the parser missed: trust the NLU's affirm/deny.
+        if fact is None and spec.kind is Kind.yes_no and not _DIGIT.search(str(value)):
+            # A plain 嗯/不 the parser missed: trust the NLU's affirm/deny — never for a bare
+            # number ("2" was read as affirm), which is asked again.
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             fact = {"affirm": True, "deny": False}.get(intent or "")
         if fact is None and _attempts(tracker, slot) >= MAX_ATTEMPTS:

@@ -434,19 +434,25 @@ def _book(services: Services) -> str:
     ).code
 
 
-async def test_cancel_needs_the_matching_phone(services: Services) -> None:
+async def test_cancel_needs_the_matching_phone_and_a_yes(services: Services) -> None:
     code = _book(services)
+    confirmed = {"booking_confirmed": "yes"}
     wrong, _, _ = await run(
         ActionCancelBooking(),
-        tracker("", slots={"booking_code": code, "booking_phone": "13900000000"}, form=None),
+        tracker("", slots={"booking_code": code, "booking_phone": "13900000000", **confirmed}, form=None),
     )
     unknown, _, _ = await run(
         ActionCancelBooking(),
-        tracker("", slots={"booking_code": "ZZZZ2222", "booking_phone": PHONE}, form=None),
+        tracker("", slots={"booking_code": "ZZZZ2222", "booking_phone": PHONE, **confirmed}, form=None),
     )
     assert wrong == unknown == "预约码或手机号不正确，请核对后再试。"
-    text, _, _ = await run(
+    kept, _, _ = await run(
         ActionCancelBooking(), tracker("", slots={"booking_code": code, "booking_phone": PHONE}, form=None)
+    )
+    assert "没有取消" in kept and services.booking(code).status.value == "booked"
+    text, _, _ = await run(
+        ActionCancelBooking(),
+        tracker("", slots={"booking_code": code, "booking_phone": PHONE, **confirmed}, form=None),
     )
     assert f"已取消预约 {code}" in text and services.booking(code).status.value == "cancelled"
 

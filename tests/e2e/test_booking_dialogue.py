@@ -80,6 +80,9 @@ def test_book_then_cancel_by_code(stack: Stack) -> None:
 
     stack.chat(sender, f"取消预约，预约码 {code}")
     reply = stack.chat(sender, PHONE)
+    assert "确认取消这个预约吗" in _texts(reply) and "最低生活保障申请" in _texts(reply)
+    assert stack.services.booking(code).status is AppointmentStatus.booked
+    reply = stack.chat(sender, _buttons(reply)[0]["payload"])
     assert f"已取消预约 {code}" in _texts(reply)
     assert stack.services.booking(code).status is AppointmentStatus.cancelled
 

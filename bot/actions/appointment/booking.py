@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import confirmation
 from bot.actions.appointment import common
 from bot.actions.appointment.halls import hall_choice, resolve_hall
 from bot.actions.backend import channel_of, get_services
@@ -19,7 +20,6 @@ from services.appointments import BookingRequest
 from services.errors import AlreadyBooked, BookingRefused, DomainError, SlotFull
 from services.identity import mask_id_number, mask_phone, validate_id_number, validate_name, validate_phone
 
-CONFIRM_WORDS = ("确认", "确定", "对的", "没问题", "可以", "好的")
 # Replies that answer "what is your name?" without a name; taking them would book under "好的".
 _NOT_A_NAME = frozenset(
     {
@@ -117,11 +117,12 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
         if tracker.get_slot("requested_slot") != "booking_confirmed":
             return {}
         text = str(tracker.latest_message.get("text") or "").strip()
-        if common.intent_of(tracker) == "affirm" or text in CONFIRM_WORDS:
-            return {"booking_confirmed": "yes"}
-        if text.startswith("修改"):
-            return {"booking_confirmed": text}
-        return {}
+        if text in EDITS:
+            return {"booking_confirmed": text}  # which part to change (the buttons send 修改姓名 …)
+        answer = confirmation.read(tracker)
+        if answer is confirmation.Answer.unclear and common.intent_of(tracker) in common.INTERRUPTIONS:
+            return {}  # a question at the summary: a rule answers it, the summary stays
+        return {"booking_confirmed": answer.value}
 
     # Validation
     def validate_service(
@@ -226,14 +227,18 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
     def validate_booking_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value == "修改":
+        if value == confirmation.Answer.edit:
             return {"booking_confirmed": None, "booking_editing": True}
         if value in EDITS:
             return {slot: None for slot in EDITS[value]} | {
                 "booking_confirmed": None,
                 "booking_editing": None,
             }
-        if value != "yes":
+        if value == confirmation.Answer.no:
+            dispatcher.utter_message(text="好的，没有为您预约。需要时随时告诉我。")
+            return {"booking_confirmed": "no", "requested_slot": None}
+        if value != confirmation.Answer.yes:
+            dispatcher.utter_message(text="请选“确认”预约，或选“修改”“取消”。")
             return {"booking_confirmed": None}
         return self._book(dispatcher, tracker)
 
@@ -301,7 +306,7 @@ class ActionAskBookingDate(Action):
         hall, service_id = tracker.get_slot("booking_hall"), _service_id(tracker)
         days = common.next_open_days(hall, service_id, common.today()) if hall and service_id else []
         dispatcher.utter_message(
-            text=f"请问哪天去办理？{common.DAY_HINT}，或点选最近可约的日期：",
+            text=f"请问哪天去办理？{common.DAY_HINT}，或选择最近可约的日期：",
             buttons=common.day_buttons(days),
         )
         return []
@@ -358,10 +363,6 @@ class ActionAskBookingConfirmed(Action):
             f"身份证号：{mask_id_number(str(tracker.get_slot('booking_id_number')))}\n"
             f"手机号：{mask_phone(str(tracker.get_slot('booking_phone')))}\n"
             "确认预约吗？",
-            buttons=[
-                {"title": "确认", "payload": "/affirm"},
-                {"title": "修改", "payload": "修改"},
-                {"title": "取消", "payload": "/deny"},
-            ],
+            buttons=confirmation.buttons(),
         )
         return []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import confirmation
 from bot.actions.appointment import common
 from bot.actions.backend import get_services
 from bot.actions.dates import describe_day, parse_when
@@ -26,6 +29,7 @@ from services.models import AppointmentStatus
 RESCHEDULE = re.compile(
     r"改约|改期|改[到成在]|改(一下|个)?时间|换(个|一个|一下)?时间|重新(帮我)?约|推迟|延后|往后推|提前到"
 )
+Validator = Callable[[Any, Any, CollectingDispatcher, Tracker, DomainDict], dict[str, Any]]
 HOW_TO_CHANGE = "如需取消或改期，请说“取消预约”或“改约”，并提供预约码和预约时留的手机号。"
 
 
@@ -57,6 +61,22 @@ class ActionRouteAppointment(Action):
         if when and when.period:
             events.append(SlotSet("booking_period", when.period))
         return events
+
+
+def _said(validate: Validator) -> Validator:
+    """Validate only what was said: the router clears every booking slot before the form starts,
+    and the SDK "validates" those empty values too, which opened the cancel form with errors
+    (手机号只能包含数字…预约码是…) before it asked anything."""
+
+    @functools.wraps(validate)
+    def checked(
+        self: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {validate.__name__.removeprefix("validate_"): None} if value is None else validate(
+            self, value, dispatcher, tracker, domain
+        )
+
+    return checked
 
 
 def _code(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
@@ -97,53 +117,116 @@ class _ByCodeForm(FormValidationAction):
     ) -> dict[str, Any]:
         return common.extracted(tracker, "booking_phone", "phone", interruptions=self.interruptions)
 
+    @_said
     def validate_booking_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return _code(value, dispatcher)
 
+    @_said
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return {"booking_phone": _phone(value, dispatcher)}
 
 
+def _changeable(tracker: Tracker, phone: str, dispatcher: CollectingDispatcher) -> Booking | None:
+    """The booking behind the code and phone, when it can still be changed; else says why.
+    The code alone shows the masked booking, so comparing masks reveals nothing more; cancel()
+    and reschedule() themselves check the full phone."""
+    try:
+        booking = get_services().booking(str(tracker.get_slot("booking_code")))
+    except NotFound:
+        booking = None
+    if booking is None or booking.phone_masked != mask_phone(phone):
+        dispatcher.utter_message(text=NOT_FOUND)
+        return None
+    if booking.status is not AppointmentStatus.booked or booking.start <= get_services().context().now:
+        dispatcher.utter_message(text="该预约已取消、已失效或时间已过，不能再取消或改期。")
+        return None
+    return booking
+
+
+def _describe(booking: Booking) -> str:
+    return (
+        f"「{booking.service_name}」，{booking.hall_name}，"
+        f"{describe_day(booking.start.date(), common.today())} {booking.start:%H:%M}"
+    )
+
+
 class ValidateCancelBookingForm(_ByCodeForm):
+    """Code, phone, then "确认取消吗？": nothing is cancelled on a misread word."""
+
     # Saying 取消预约 again while asked for the code is an answer, not a reason to stop.
     interruptions = common.INTERRUPTIONS - {"cancel_appointment"}
 
     def name(self) -> str:
         return "validate_cancel_booking_form"
 
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "booking_confirmed":
+            return {}
+        answer = confirmation.read(tracker, cancelling=True)
+        if answer is confirmation.Answer.unclear and common.intent_of(tracker) in self.interruptions:
+            return {}
+        return {"booking_confirmed": answer.value}
+
+    @_said
+    def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        phone = _phone(value, dispatcher)
+        if phone is None or tracker.get_slot("booking_code") is None:
+            return {"booking_phone": phone}
+        if _changeable(tracker, phone, dispatcher) is None:
+            return {"booking_code": None, "booking_phone": None}
+        return {"booking_phone": phone, "booking_confirmed": None}
+
+    @_said
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value == confirmation.Answer.yes:
+            return {"booking_confirmed": "yes"}
+        if value == confirmation.Answer.no:
+            return {"booking_confirmed": "no", "requested_slot": None}
+        dispatcher.utter_message(text="请选“确认取消”，或选“不取消”保留这个预约。")
+        return {"booking_confirmed": None}
+
+
+class ActionAskCancelConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_cancel_booking_form_booking_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        booking = get_services().booking(str(tracker.get_slot("booking_code")))
+        dispatcher.utter_message(
+            text=f"找到您的预约：{_describe(booking)}。确认取消这个预约吗？",
+            buttons=confirmation.buttons(yes="确认取消", edit=None, no="不取消"),
+        )
+        return []
+
 
 class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
     def name(self) -> str:
         return "validate_reschedule_booking_form"
 
+    @_said
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Looks the booking up before asking for a new day, so a wrong code or phone is said at
-        once. The code alone shows the masked booking, so comparing masks reveals nothing more;
-        reschedule() itself checks the full phone."""
+        """Looks the booking up before asking for a new day, so a wrong code or phone is said at once."""
         phone = _phone(value, dispatcher)
-        code = tracker.get_slot("booking_code")
-        if phone is None or code is None:
+        if phone is None or tracker.get_slot("booking_code") is None:
             return {"booking_phone": phone}
-        try:
-            booking = get_services().booking(str(code))
-        except NotFound:
-            booking = None
-        if booking is None or booking.phone_masked != mask_phone(phone):
-            dispatcher.utter_message(text=NOT_FOUND)
+        booking = _changeable(tracker, phone, dispatcher)
+        if booking is None:
             return {"booking_code": None, "booking_phone": None}
-        if booking.status is not AppointmentStatus.booked or booking.start <= get_services().context().now:
-            dispatcher.utter_message(text="该预约已取消、已失效或时间已过，不能改期。")
-            return {"booking_code": None, "booking_phone": None}
-        dispatcher.utter_message(
-            text=f"找到您的预约：「{booking.service_name}」，{booking.hall_name}，"
-            f"{describe_day(booking.start.date(), common.today())} {booking.start:%H:%M}。"
-        )
+        dispatcher.utter_message(text=f"找到您的预约：{_describe(booking)}。")
         result: dict[str, Any] = {"booking_phone": phone, "booking_hall": booking.hall_id}
         day = tracker.get_slot("booking_date")
         if (
@@ -154,12 +237,14 @@ class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
             result["booking_date"] = None  # said with the request (改到后天) but not open
         return result | {"service": booking.service_name}
 
+    @_said
     def validate_booking_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         hall, service_id = _offer(tracker)
         return common.validate_day(value, dispatcher, tracker, hall, service_id)
 
+    @_said
     def validate_booking_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -238,7 +323,7 @@ class ActionReportBooking(Action):
             f"地点：{booking.hall_name}，{booking.hall_address}，{booking.window}\n"
             f"电话：{booking.hall_phone}\n"
             f"预约人：{booking.name_masked}，手机 {booking.phone_masked}\n"
-            + (f"请带齐材料：{materials}（点“查看材料”看原件/复印件要求）\n" if materials else "")
+            + (f"请带齐材料：{materials}（选“查看材料”看原件/复印件要求）\n" if materials else "")
             + HOW_TO_CHANGE,
             buttons=[
                 {"title": "查看材料", "payload": f'/ask_materials{{"service": "{booking.service_name}"}}'}
@@ -255,6 +340,9 @@ class ActionCancelBooking(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if tracker.get_slot("booking_confirmed") != "yes":
+            dispatcher.utter_message(text="好的，没有取消，原预约保持不变。")
+            return _clear()
         try:
             booking = get_services().cancel(
                 str(tracker.get_slot("booking_code")),

@@ -61,8 +61,15 @@ def intent_of(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
+# DIET sometimes tags a bare "2" (an option number) as an ID or a phone; those are not
+# answers, and taking them would throw away the valid value the form already holds.
+_MIN_ENTITY_CHARS = {"id_number": 15, "phone": 7}
+
+
 def entity(tracker: Tracker, name: str) -> str | None:
-    return next((str(value) for value in tracker.get_latest_entity_values(name) if value), None)
+    shortest = _MIN_ENTITY_CHARS.get(name, 1)
+    values = (str(value) for value in tracker.get_latest_entity_values(name) if value)
+    return next((value for value in values if len(value) >= shortest), None)
 
 
 def answer_text(tracker: Tracker, slot: str, interruptions: frozenset[str] = INTERRUPTIONS) -> str | None:
@@ -322,7 +329,7 @@ def validate_slot_time(
     if clock is None:
         if when.period:
             return {"booking_time": None, "booking_period": when.period}
-        dispatcher.utter_message(text="请点选一个时段，或说具体时间，例如“上午9点半”。")
+        dispatcher.utter_message(text="请选择一个时段，或说具体时间，例如“上午9点半”。")
         return {"booking_time": None}
     if not day_text:
         return {"booking_time": f"{clock:%H:%M}"}

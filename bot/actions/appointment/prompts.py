@@ -6,12 +6,17 @@ responses as unused, and it must stay free of warnings.
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from bot.actions.appointment import common
+from bot.actions.backend import get_services
+from bot.actions.dates import describe_day
 
 CODE = "请告诉我预约码（预约成功时给您的8位字母和数字，例如 7KQ4MZ2A）。"
 PHONE = "请提供预约时留的手机号。"
@@ -44,8 +49,23 @@ class ActionAskBookingService(_Prompt):
 
 
 class ActionAskBookingName(_Prompt):
+    """Says back the hall and time first: chosen by a tap, or taken from the opening message
+    (想预约办身份证 红花岗的 明天上午10点), the resident sees what was understood."""
+
     slot = "booking_name"
     question = "请告诉我办事人的姓名。"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        hall_id, day, time = (tracker.get_slot(s) for s in ("booking_hall", "booking_date", "booking_time"))
+        hall = next((h.name for h in get_services().halls() if h.id == hall_id), None)
+        if hall and day and time:
+            when = describe_day(dt.date.fromisoformat(str(day)), common.today())
+            chosen = f"好的，「{tracker.get_slot('service')}」，{hall}，{when} {time}。"
+            dispatcher.utter_message(text=f"{chosen}{self.question}")
+            return []
+        return await super().run(dispatcher, tracker, domain)
 
 
 class ActionAskBookingIdNumber(_Prompt):
