@@ -15,17 +15,29 @@ from answering.decision import Decision, Kind
 from answering.turn import Turn
 from core.settings import AnsweringSettings, get_settings
 from indexer.api import asks_about_policy, get_guide, search, story_of
-from indexer.schema import Guide
+from indexer.schema import Faq, Guide
 from indexer.search import QueryError, SearchFilters, SearchHit, SearchResult
 
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 # How questions are asked, as opposed to what happened (到期了、搞丢了、还房贷).
 _ASKING = re.compile(
-    r"要带|带哪些|带些|带啥|哪些|哪样|什么|啥子|啥|需要|怎么|咋个|如何|办理|申请|换领|补领|办|要|吗|呢|嘛"
+    r"要带|带哪些|带些|带啥|哪些|哪样|什么|啥子|啥|需要|怎么|咋个|如何|办理|申请|换领|补领|办|要|吗|呢|嘛|"
+    r"一个月|每个?月|一年|每年"
 )
 POLICY_ONLY = SearchFilters(kinds=frozenset({"policy"}))
 # Sections render_aspect has its own wording for; any other section gets the overview.
-RENDERED_ASPECTS = frozenset({"materials", "conditions", "process", "fees", "time_limit", "location"})
+RENDERED_ASPECTS = frozenset(
+    {"materials", "conditions", "process", "fees", "benefits", "time_limit", "location"}
+)
+# 好多钱 asks what a benefit pays (低保一个月能领好多钱) unless the words are about paying.
+_ASKS_FOR_AMOUNT = re.compile(r"好多|多少|标准|几百|几块|一个月|每个?月|一年|每年|领|发|补")
+# A FAQ may answer these better than the section; a materials list, an amount, a fee or a time
+# limit asked for is answered from its section.
+_FAQ_ASPECTS = frozenset({"overview", "location", "process", "conditions"})
+_HOW_MUCH = re.compile(r"好多|多少|几百|几块|几多")
+_ASKS_FOR_FEE = re.compile(
+    r"收费|收不收|收钱|要钱|交钱|交好多|交多少|缴|费用|工本费|花好多|花多少|贵不贵|免费|要不要钱"
+)
 # Words that ask for something a service guide answers, as opposed to chat that shares a
 # service's words (开小吃店卖什么最赚钱, 护照照片怎么拍好看).
 _ASKS_FOR_SERVICE = re.compile(
@@ -72,7 +84,7 @@ def decide(
             return Decision(Kind.policy, "policy_topic", policy=policy, result=result)
 
     remembered = get_guide(turn.remembered_service) if turn.remembered_service else None
-    if remembered is not None and not _points_elsewhere(result, remembered, cfg):
+    if remembered is not None and not _points_elsewhere(result, remembered, turn, cfg):
         return _answer(remembered, aspect, turn, result, cfg, "remembered")
 
     if result is None or not result.hits:
@@ -97,6 +109,15 @@ def _search(text: str) -> SearchResult | None:
         return search(text, k=5) if text.strip() else None
     except QueryError:
         return None
+
+
+def _hit_within(guide: Guide, text: str) -> SearchHit | None:
+    """The question searched within one guide: its closest situation and FAQ."""
+    try:
+        result = search(text, k=1, filters=SearchFilters(doc_ids=frozenset({guide.id})))
+    except QueryError:
+        return None
+    return result.hits[0] if result.hits else None
 
 
 def _policy_hit(text: str) -> SearchHit | None:
@@ -141,9 +162,12 @@ def _off_topic(turn: Turn, result: SearchResult | None, cfg: AnsweringSettings) 
     return not asks_aspect and not told_situation and not _ASKS_FOR_SERVICE.search(turn.text)
 
 
-def _points_elsewhere(result: SearchResult | None, remembered: Guide, cfg: AnsweringSettings) -> bool:
-    """Whether the new words describe another guide more strongly than a follow-up would."""
-    if result is None or not result.confident or not result.hits:
+def _points_elsewhere(
+    result: SearchResult | None, remembered: Guide, turn: Turn, cfg: AnsweringSettings
+) -> bool:
+    """Whether the new words describe another guide more strongly than a follow-up would. Words
+    that only ask (一个月发好多钱、在哪点办) tell no story of their own: they are a follow-up."""
+    if result is None or not result.confident or not result.hits or not _tells(turn, cfg):
         return False
     top = result.hits[0]
     if top.kind != "guide" or top.doc_id == remembered.id:
@@ -192,6 +216,8 @@ def _answer(
     if turn.situation:
         situation = guide.situation(turn.situation)
     hit = next((h for h in result.hits if h.doc_id == guide.id), None) if result is not None else None
+    if hit is None and result is not None and (guide.situations or guide.faqs) and _tells(turn, cfg):
+        hit = _hit_within(guide, turn.text)  # a follow-up (她走不得路了我帮她办要得不) about this guide
     if (
         situation is None
         and hit is not None
@@ -202,8 +228,12 @@ def _answer(
         situation, recognised = guide.situation(hit.situation), True
     if situation is None and turn.remembered_situation and turn.remembered_service in (guide.id, guide.name):
         situation = guide.situation(turn.remembered_situation)
-    chosen = aspect or "overview"
-    if situation is None and chosen in ("materials", "conditions") and _situations_differ(guide, chosen):
+    chosen = _aspect_for(guide, aspect, turn.text)
+    faq = _faq_answering(guide, hit, turn, cfg) if situation is None and chosen in _FAQ_ASPECTS else None
+    if faq is not None:
+        return Decision(Kind.answer, evidence, guide=guide, aspect="faq", faq=faq, result=result)
+    asks_which = chosen in ("materials", "conditions") and _situations_differ(guide, chosen)
+    if situation is None and asks_which and not turn.full:
         return Decision(Kind.ask_situation, evidence, guide=guide, aspect=chosen, result=result)
     return Decision(
         Kind.answer,
@@ -212,8 +242,33 @@ def _answer(
         aspect=chosen,
         situation=situation,
         situation_recognised=recognised,
+        full=turn.full,
         result=result,
     )
+
+
+def _faq_answering(guide: Guide, hit: SearchHit | None, turn: Turn, cfg: AnsweringSettings) -> Faq | None:
+    """The guide's FAQ the question is closest to, when it is very close, closer than any of the
+    guide's situations, and the words ask more than a section does (高龄补贴户口不在遵义能办不)."""
+    if hit is None or hit.faq is None or (hit.faq_score or 0.0) < cfg.faq_min_dense_score:
+        return None
+    if (hit.situation_score or 0.0) > (hit.faq_score or 0.0) or not _tells(turn, cfg):
+        return None
+    return guide.faqs[hit.faq - 1] if hit.faq <= len(guide.faqs) else None
+
+
+def _aspect_for(guide: Guide, aspect: str | None, text: str) -> str:
+    """The section to answer from: a benefit's amount rather than its (nil) fee when the words
+    ask what is received; the fee for a guide that pays nothing."""
+    if guide.benefits is not None and aspect in (None, "fees", "benefits"):
+        asks_amount = _ASKS_FOR_AMOUNT.search(text) and (aspect is not None or _HOW_MUCH.search(text))
+        if asks_amount and not _ASKS_FOR_FEE.search(text):
+            return "benefits"
+        if aspect == "benefits" and _ASKS_FOR_FEE.search(text):
+            return "fees"
+    if aspect == "benefits" and guide.benefits is None:
+        return "fees"
+    return aspect or "overview"
 
 
 def _situations_differ(guide: Guide, aspect: str) -> bool:

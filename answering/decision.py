@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from indexer.schema import Guide, Situation
+from indexer.schema import Faq, Guide, Situation
 from indexer.search import SearchHit, SearchResult
 
 
@@ -28,6 +28,8 @@ class Decision:
     situation_recognised: bool = field(
         default=False, metadata={"doc": "the situation was read from the words, so say which one we took"}
     )
+    faq: Faq | None = field(default=None, metadata={"doc": "the guide's FAQ that answers the question"})
+    full: bool = field(default=False, metadata={"doc": "answer with the whole section, not the essentials"})
     options: tuple[Guide, ...] = ()
     policy: SearchHit | None = None
     result: SearchResult | None = None

@@ -10,7 +10,7 @@ from answering.decision import Decision, Kind
 from answering.turn import ASPECT_OF_INTENT
 from indexer.api import policy_item_text
 from indexer.chunks import SECTION_LABELS, describe_material
-from indexer.schema import Guide, Situation
+from indexer.schema import Guide, Material, Situation
 from indexer.search import SearchHit
 
 INTENT_OF_ASPECT = {aspect: intent for intent, aspect in ASPECT_OF_INTENT.items()}
@@ -54,22 +54,70 @@ def _numbered(lines: list[str]) -> str:
     return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
 
 
-def render_aspect(guide: Guide, aspect: str, situation: Situation | None = None) -> str:
-    """The body of an answer about one aspect of one guide (and of one of its situations)."""
+def where_to_apply(guide: Guide) -> str:
+    """The guide's own rule for where to apply (户籍所在地乡镇(街道)社会救助窗口…): the part of
+    ``handler`` that says who receives the application, before who reviews it."""
+    return guide.handler.split("；")[0].split("，")[0].rstrip("。")
+
+
+def short_material(material: Material) -> str:
+    """One phone-sized line: name, form and copies, and the marks that save a trip."""
+    copies = f"{material.copies}份" if material.copies else ""
+    marks = [m for m, on in (("可用电子证照", material.e_license), ("可容缺后补", material.deferrable)) if on]
+    return "，".join([f"{material.name}（{material.form.value}{copies}）", *marks])
+
+
+def materials_for(guide: Guide, situation: Situation | None, full: bool) -> list[Material]:
+    """The materials an answer lists: all of them when asked for the whole list; for a known
+    situation what everyone brings plus that situation's own; otherwise the guide's list, or
+    only what everyone brings when the rest depends on a situation the resident has not said."""
+    extras = list(situation.extra_materials) if situation else []
+    if full and situation is None:
+        extras = [m for s in guide.situations for m in s.extra_materials]
+    if full:
+        chosen = [*guide.materials, *extras]
+    elif situation is not None or guide.situations:
+        chosen = [*(m for m in guide.materials if m.required), *extras]
+    else:
+        chosen = list(guide.materials)
+    unique: dict[str, Material] = {}
+    for material in chosen:
+        unique.setdefault(material.name, material)
+    return list(unique.values())
+
+
+def _condition_lead(conditions: list[str]) -> tuple[str | None, list[str]]:
+    """(符合下列情形之一, the cases) when the first condition introduces the others."""
+    if conditions and conditions[0].rstrip("：:，,。").endswith(("之一", "之一的", "下列条件", "以下条件")):
+        return conditions[0].rstrip("：:，,。"), conditions[1:]
+    return None, conditions
+
+
+def render_aspect(guide: Guide, aspect: str, situation: Situation | None = None, full: bool = False) -> str:
+    """The body of an answer about one aspect of one guide (and of one of its situations);
+    phone-sized unless ``full`` (the resident asked for the whole list)."""
     name = f"「{guide.name}」"
     if aspect == "materials":
-        materials = [*guide.materials, *(situation.extra_materials if situation else [])]
-        body = _numbered([describe_material(m) for m in materials])
+        materials = materials_for(guide, situation, full)
+        describe = describe_material if full else short_material
+        body = _numbered([describe(m) for m in materials])
         marks = []
         if any(m.e_license for m in materials):
             marks.append("标“可用电子证照”的可不带实体证件")
         if any(m.deferrable for m in materials):
             marks.append("标“可容缺后补”的可先受理、办结前补交")
         tail = f"\n（{'；'.join(marks)}）" if marks else ""
-        return f"办理{name}需要准备：\n{body}{tail}"
+        left_out = len({m.name for m in guide.materials} - {m.name for m in materials})
+        more = f"\n委托代办等其他情况另需{left_out}项材料，可看“全部材料”。" if left_out and not full else ""
+        return f"办理{name}需要准备：\n{body}{tail}{more}"
     if aspect == "conditions":
-        conditions = [*guide.conditions, *(situation.extra_conditions if situation else [])]
-        return f"申请{name}的条件：\n{_numbered(conditions)}"
+        lead, cases = _condition_lead(list(guide.conditions))
+        extra = list(situation.extra_conditions) if situation else []
+        if lead and situation is not None:
+            also = f"，另需：\n{_numbered(extra)}" if extra else "。"
+            return f"申请{name}的条件：{lead}，您的情形是“{situation.name}”{also}"
+        listed = _numbered([*cases, *extra])
+        return f"申请{name}的条件：{lead + '：' if lead else ''}\n{listed}"
     if aspect == "process":
         steps = _numbered([f"{step.name}：{step.description}" for step in guide.process])
         visits = "全程网办，一次不用跑" if guide.max_visits == 0 else f"最多跑{guide.max_visits}次"
@@ -77,6 +125,11 @@ def render_aspect(guide: Guide, aspect: str, situation: Situation | None = None)
     if aspect == "fees":
         basis = f"（依据：{guide.fees.basis}）" if guide.fees.basis else ""
         return f"{name}收费标准：{guide.fees.standard}{basis}"
+    if aspect == "benefits" and guide.benefits is not None:
+        levels = _numbered([f"{level.who}：{level.amount}" for level in guide.benefits.levels])
+        tail = "".join(f"\n{part}" for part in (guide.benefits.how_paid, guide.benefits.note) if part)
+        fee = "" if guide.fees.charged else "\n办理本身不收费。"
+        return f"{name}待遇标准：\n{levels}{tail}{fee}"
     if aspect == "time_limit":
         limits = guide.time_limits
         legal = (
@@ -92,14 +145,17 @@ def render_aspect(guide: Guide, aspect: str, situation: Situation | None = None)
             [f"{h.name}：{h.address}，{h.window}，{h.hours}，电话{h.phone}" for h in guide.halls]
         )
         online = f"\n网上办理：{guide.online.how}" if guide.online.how else ""
-        return f"{name}可以到这些地方办理：\n{halls}{online}"
+        return f"{name}在哪办：{where_to_apply(guide)}。\n可以到这些地方办理：\n{halls}{online}"
     visits = "全程网办" if guide.max_visits == 0 else f"最多跑{guide.max_visits}次"
     return f"{name}：{guide.summary}\n（{guide.type.value}，{guide.department}，{visits}）"
 
 
-def guide_card(guide: Guide, aspect: str, situation: Situation | None = None) -> dict[str, Any]:
-    """The structured card channels can show: the checklist of materials and where it came from."""
-    materials = [*guide.materials, *(situation.extra_materials if situation else [])]
+def guide_card(
+    guide: Guide, aspect: str, situation: Situation | None = None, full: bool = False
+) -> dict[str, Any]:
+    """The structured card channels can show: the checklist of the materials the answer lists
+    (so it can be completed) and where it came from."""
+    materials = materials_for(guide, situation, full)
     return {
         "type": "guide_card",
         "guide_id": guide.id,
@@ -124,11 +180,15 @@ def guide_card(guide: Guide, aspect: str, situation: Situation | None = None) ->
     }
 
 
-def next_step_buttons(guide: Guide) -> list[dict[str, str]]:
+def next_step_buttons(guide: Guide, situation: Situation | None = None) -> list[dict[str, str]]:
     service = guide.name
+    of_situation = f', "situation": "{situation.id}"' if situation else ""
     return [
         {"title": "预约办理", "payload": f'/book_appointment{{"service": "{service}"}}'},
-        {"title": "全部材料", "payload": f'/ask_materials{{"service": "{service}"}}'},
+        {
+            "title": "全部材料",
+            "payload": f'/ask_materials{{"service": "{service}"{of_situation}, "detail": "all"}}',
+        },
         {"title": "我符合条件吗", "payload": f'/ask_eligibility{{"service": "{service}"}}'},
     ]
 
@@ -168,27 +228,31 @@ def render_guide_answer(decision: Decision) -> Reply:
     """An answer (kind answer) or a general answer asking which situation (kind ask_situation)."""
     guide = decision.guide
     assert guide is not None, "a guide answer needs its guide"
-    body = render_aspect(guide, decision.aspect, decision.situation)
+    if decision.faq is not None:
+        body = f"「{guide.name}」常见问题：{decision.faq.q}\n{decision.faq.a}"
+    else:
+        body = render_aspect(guide, decision.aspect, decision.situation, full=decision.full)
     if decision.situation is not None:
         body = f"{_situation_lead(decision.situation, decision.situation_recognised)}\n{body}"
     text = f"{_corrections_note(decision)}{body}"
-    payload = guide_card(guide, decision.aspect, decision.situation)
+    payload = guide_card(guide, decision.aspect, decision.situation, full=decision.full)
     if decision.kind is Kind.ask_situation:
         return Reply(
-            text=f"{text}\n不同情形要带的材料、要满足的条件不完全一样，请点选您的情况：\n{citation(guide)}",
+            text=f"{text}\n不同情形要带的材料、要满足的条件不完全一样，请选择您的情况：\n{citation(guide)}",
             buttons=[
                 *_situation_buttons(guide, decision.aspect),
                 *(b for b in next_step_buttons(guide) if not b["payload"].startswith("/ask_materials")),
             ],
             payload=payload,
         )
-    return Reply(text=f"{text}\n{citation(guide)}", buttons=next_step_buttons(guide), payload=payload)
+    buttons = next_step_buttons(guide, decision.situation)
+    return Reply(text=f"{text}\n{citation(guide)}", buttons=buttons, payload=payload)
 
 
 def render_clarify(decision: Decision) -> Reply:
     intent = INTENT_OF_ASPECT.get(decision.aspect, "inform")
     lead = (
-        "您问的是下面哪一项？请点选："
+        "您问的是下面哪一项？请选择："
         if decision.evidence == "ambiguous"
         else "我不太确定您问的是哪项，您是想问："
     )

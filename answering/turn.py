@@ -29,6 +29,7 @@ class Turn:
     situation: str | None = None
     remembered_service: str | None = None
     remembered_situation: str | None = None
+    full: bool = False  # the whole section was asked for (全部材料), not the phone-sized essentials
 
     @property
     def asked_aspect(self) -> str | None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from channels.messages import ChatResponse, OutgoingMessage
+from channels.messages import Button, ChatResponse, OutgoingMessage
 from channels.rasa_client import RasaClient, RasaUnavailable
 from core.settings import GatewaySettings
 from services.errors import DomainError
@@ -18,6 +19,7 @@ from services.facade import Services
 from services.identity import mask_text
 
 turn_log = logging.getLogger("zunyi.turns")
+_PUNCTUATION = re.compile(r"[\s，。！？!?,.、~～…]+")
 
 
 class SenderRateLimiter:
@@ -38,8 +40,11 @@ class SenderRateLimiter:
         return True
 
 
-# Said to leave a conversation an agent has taken, and go back to the assistant.
-LEAVE_AGENT_WORDS = frozenset({"结束人工", "退出人工", "返回机器人", "不要人工了"})
+# Said to stop waiting for (or talking to) a person and go back to the assistant.
+LEAVE_AGENT = re.compile(
+    r"^(我)?(要|想)?(结束|退出|取消|不要|不用|不需要|不等)(了)?(转)?人工(服务|了)?|"
+    r"^(返回|回到)(机器人|智能助手|贵博士)|^不等了|^算了不等"
+)
 
 
 class TurnHandler:
@@ -80,20 +85,42 @@ class TurnHandler:
         return ChatResponse(messages=messages, intent=intent, confidence=confidence)
 
     async def _relay_to_agent(self, sender_id: str, text: str) -> ChatResponse | None:
-        """The resident's message goes to the agent who holds the conversation, if one does."""
+        """While a handoff is open the resident's messages go to the person, not the bot: on the
+        ticket while it waits in the queue, to the agent once one holds it. 结束人工 closes it."""
         if self._desk is None:
             return None
         try:
-            handoff = await run_in_threadpool(self._desk.relay_to_agent, sender_id, text)
-            if handoff is None:
-                return None
-            if text in LEAVE_AGENT_WORDS:
-                await run_in_threadpool(self._desk.close_handoff, handoff.ticket, agent=sender_id)
-                return self._reply("已结束人工服务，您可以继续问我办事的问题。")
+            if LEAVE_AGENT.match(_PUNCTUATION.sub("", text)):
+                closed = await run_in_threadpool(self._desk.withdraw_handoff, sender_id)
+                if closed is None:
+                    return self._reply("现在没有在等人工服务，您可以直接问我办事的问题。")
+                return self._reply(f"已结束人工服务（工单号 {closed.ticket}），您可以继续问我办事的问题。")
+            waiting = await run_in_threadpool(self._desk.relay_to_agent, sender_id, text)
         except DomainError as error:
             turn_log.warning("handoff relay skipped: %s", error.message)
             return None
-        return self._reply(f"已发给工作人员{handoff.agent or ''}，请稍候回复。（说“结束人工”可回到智能助手）")
+        if waiting is None:
+            return None
+        leave = "说“结束人工”可回到智能助手。"
+        if waiting.position is None:  # an agent holds it
+            return self._reply(f"已发给工作人员{waiting.handoff.agent or ''}，请稍候回复。（{leave}）")
+        place = f"前面还有{waiting.position - 1}位，" if waiting.position and waiting.position > 1 else ""
+        return ChatResponse(
+            messages=[
+                OutgoingMessage(
+                    text=f"您的消息已记在人工服务工单 {waiting.handoff.ticket} 上，正在排队，{place}"
+                    f"工作人员接入后会在这里回复您，不用重复发送。{waiting.hours.text}。{leave}",
+                    buttons=[Button(title="结束人工", payload="结束人工")],
+                    payload={
+                        "type": "handoff",
+                        "ticket": waiting.handoff.ticket,
+                        "state": waiting.handoff.status.value,
+                        "position": waiting.position,
+                        "open_now": waiting.hours.open_now,
+                    },
+                )
+            ]
+        )
 
     async def rasa_alive(self) -> bool:
         return await self._rasa.alive()

@@ -106,6 +106,11 @@ class AnsweringSettings(BaseModel):
     out_of_scope_min_confidence: float = Field(
         default=0.5, ge=0, le=1, description="NLU out_of_scope this sure, and no service asked for: refuse"
     )
+    faq_min_dense_score: float = Field(
+        default=0.92,
+        description="A guide's FAQ this close to a question that tells a story (and closer than its "
+        "situations) answers it directly (高龄补贴户口不在遵义能办不 → that FAQ)",
+    )
 
 
 class ServicesSettings(BaseModel):

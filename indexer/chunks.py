@@ -17,6 +17,7 @@ SECTION_LABELS: dict[str, str] = {
     "special_steps": "特殊环节",
     "process": "办理流程",
     "fees": "收费标准",
+    "benefits": "待遇标准",
     "time_limit": "办理时限",
     "location": "办理地点",
     "notes": "注意事项",
@@ -59,7 +60,9 @@ def describe_material(material: object) -> str:
     if material.signature and material.signature != "无":
         parts.append(material.signature)
     if not material.required:
-        parts.append(f"（{material.condition}时提供）")
+        # Conditions are written as clauses (…的 / …时); the template supplies its own 时.
+        condition = (material.condition or "").removesuffix("时").removesuffix("的")
+        parts.append(f"（{condition}时提供）")
     if material.e_license:
         parts.append("可用电子证照")
     if material.deferrable:
@@ -67,6 +70,15 @@ def describe_material(material: object) -> str:
     if material.note:
         parts.append(material.note)
     return "，".join(parts)
+
+
+def describe_benefits(guide: Guide) -> str:
+    """待遇标准 in one paragraph: each level, how it is paid, and the caveat."""
+    benefits = guide.benefits
+    assert benefits is not None
+    levels = "；".join(f"{level.who}：{level.amount}" for level in benefits.levels)
+    tail = "".join(f"\n{part}" for part in (benefits.how_paid, benefits.note) if part)
+    return f"{levels}{tail}"
 
 
 def _guide_sections(guide: Guide) -> Iterator[tuple[str, str]]:
@@ -89,6 +101,8 @@ def _guide_sections(guide: Guide) -> Iterator[tuple[str, str]]:
     )
     fee = guide.fees.standard + (f"（依据：{guide.fees.basis}）" if guide.fees.basis else "")
     yield "fees", ("收费：" if guide.fees.charged else "不收费。") + fee
+    if guide.benefits is not None:
+        yield "benefits", describe_benefits(guide)
     limits = guide.time_limits
     legal = (
         f"法定办结时限{limits.legal_days}个工作日" if limits.legal_days is not None else "法律未规定办结时限"
@@ -125,6 +139,12 @@ def guide_chunks(guide: Guide) -> list[Chunk]:
 
 def situation_chunk_id(guide_id: str, situation_id: str, index: int) -> str:
     return f"{guide_id}:situation:{situation_id}:{index}"
+
+
+def faq_of_chunk(chunk_id: str) -> int | None:
+    """The position (1-based) in the guide's ``faqs`` a FAQ chunk stands for (``gid:faq3`` → 3)."""
+    _, _, tail = chunk_id.partition(":")
+    return int(tail[3:]) if tail.startswith("faq") and tail[3:].isdigit() else None
 
 
 def situation_of_chunk(chunk_id: str) -> str | None:

@@ -131,6 +131,19 @@ class Fees(Strict):
     basis: str | None = None
 
 
+class BenefitLevel(Strict):
+    who: NonEmptyText = Field(description="哪一档、哪些人，如“80—89周岁”“城市低保”")
+    amount: NonEmptyText = Field(description="领多少，如“每人每月50元”")
+
+
+class Benefits(Strict):
+    """待遇标准: what a resident receives (补贴、保障金), as opposed to the fee they pay (收费标准)."""
+
+    levels: list[BenefitLevel] = Field(min_length=1)
+    how_paid: str | None = Field(default=None, description="怎么发、什么时候发")
+    note: str | None = Field(default=None, description="例如“按差额补足”“以县级民政部门核定为准”")
+
+
 class Online(Strict):
     fully_online: bool
     url: str | None = None
@@ -174,6 +187,7 @@ class Guide(Strict):
     handler: NonEmptyText = Field(description="办理人员(窗口)：由哪个科室/窗口受理、审核")
     time_limits: TimeLimits
     fees: Fees
+    benefits: Benefits | None = Field(default=None, description="待遇标准：补贴、保障金领多少")
     halls: list[Hall] = Field(min_length=1)
     online: Online
     max_visits: int = Field(ge=0, le=2, description="最多跑几次；实施方案要求不超过2次")

@@ -11,7 +11,7 @@ import numpy as np
 
 from core.settings import IndexSettings
 from indexer.bm25 import BM25Index
-from indexer.chunks import SECTION_LABELS, SECTION_OF_LABEL, Chunk, situation_of_chunk
+from indexer.chunks import SECTION_LABELS, SECTION_OF_LABEL, Chunk, faq_of_chunk, situation_of_chunk
 from indexer.encoder import DenseEncoder
 from indexer.fusion import FusedChunk, best_per_document, reciprocal_rank_fusion, reweight
 from indexer.normalize import TypoCorrector
@@ -63,6 +63,8 @@ class SearchHit:
     situation: str | None = None
     situation_score: float | None = None
     situation_margin: float | None = None
+    faq: int | None = None  # 1-based position in the guide's faqs of its closest FAQ
+    faq_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ class Searcher:
         fused = reweight(fused, self._prior(linked, self.tokenizer.dictionary.asks_about_policy(text)))
         asked_section = next((SECTION_OF_LABEL[a] for a in expanded.aspects if a in SECTION_OF_LABEL), None)
         situations = self._best_situations(fused, dense_score_of)
+        faqs = self._best_faqs(fused, dense_score_of)
         hits = [
             self._hit(
                 self._section_chunk(item.position, asked_section),
@@ -197,6 +200,7 @@ class Searcher:
                 item.dense_rank,
                 dense_score_of.get(item.position),
                 situations.get(self._doc_of[item.position]),
+                faqs.get(self._doc_of[item.position]),
             )
             for item in best_per_document(fused, self._doc_of)[:k]
         ]
@@ -226,6 +230,21 @@ class Searcher:
             ranked = sorted(by_situation.items(), key=lambda pair: -pair[1])
             runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
             best[doc_id] = (ranked[0][0], ranked[0][1], ranked[0][1] - runner_up)
+        return best
+
+    def _best_faqs(
+        self, fused: list[FusedChunk], dense_score_of: dict[int, float]
+    ) -> dict[str, tuple[int, float]]:
+        """Per guide: its FAQ closest to the question (dense cosine) and that score."""
+        best: dict[str, tuple[int, float]] = {}
+        for item in fused:
+            chunk = self.chunks[item.position]
+            faq = faq_of_chunk(chunk.chunk_id)
+            score = dense_score_of.get(item.position)
+            if faq is None or score is None:
+                continue
+            if chunk.doc_id not in best or score > best[chunk.doc_id][1]:
+                best[chunk.doc_id] = (faq, score)
         return best
 
     def _section_chunk(self, position: int, section: str | None) -> int:
@@ -280,6 +299,7 @@ class Searcher:
         dense_rank: int | None,
         dense_score: float | None,
         situation: tuple[str, float, float] | None = None,
+        faq: tuple[int, float] | None = None,
     ) -> SearchHit:
         chunk = self.chunks[position]
         return SearchHit(
@@ -296,4 +316,6 @@ class Searcher:
             situation=situation[0] if situation else None,
             situation_score=round(situation[1], 4) if situation else None,
             situation_margin=round(situation[2], 4) if situation else None,
+            faq=faq[0] if faq else None,
+            faq_score=round(faq[1], 4) if faq else None,
         )

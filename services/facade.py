@@ -27,7 +27,7 @@ from services.feedback import (
     RatingRequest,
     RatingView,
 )
-from services.handoff_desk import InboxView, ReplyView
+from services.handoff_desk import InboxView, ReplyView, WaitingView
 from services.models import AppStatus, TicketStatus
 from services.workdays import local_now
 
@@ -215,13 +215,23 @@ class Services:
         with self.unit() as (session, ctx):
             return handoff_desk.reply(session, ctx, ticket, agent=agent, text=text)
 
-    def relay_to_agent(self, sender_id: str, text: str) -> HandoffView | None:
+    def relay_to_agent(self, sender_id: str, text: str) -> WaitingView | None:
         with self.unit() as (session, ctx):
             return handoff_desk.relay_to_agent(session, ctx, sender_id, text)
 
+    def withdraw_handoff(self, sender_id: str) -> HandoffView | None:
+        with self.unit() as (session, ctx):
+            return handoff_desk.withdraw(session, ctx, sender_id)
+
+    def waiting(self, sender_id: str) -> WaitingView | None:
+        """The resident's open handoff with their place in the queue and the desk's hours."""
+        with self.unit() as (session, ctx):
+            handoff = handoff_desk.open_handoff_of(session, sender_id)
+            return handoff_desk.waiting_view(session, ctx, handoff) if handoff else None
+
     def handoff_inbox(self, sender_id: str, *, after: int = 0) -> InboxView:
-        with self.unit() as (session, _ctx):
-            return handoff_desk.inbox(session, sender_id, after=after)
+        with self.unit() as (session, ctx):
+            return handoff_desk.inbox(session, ctx, sender_id, after=after)
 
     # 审计
     def audit_log(

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from services import audit
+from services import audit, workdays
 from services.context import Context
 from services.errors import Conflict, InvalidInput, NotFound
 from services.feedback import HandoffView, _handoff, _handoff_view
@@ -25,6 +25,83 @@ from services.text import check_sender, clean_text
 
 REPLY_MAX_CHARS = 1000
 INBOX_BATCH = 50
+# When agents answer handoffs (the 12345 service centre's working day).
+DESK_OPENS, DESK_CLOSES = dt.time(9, 0), dt.time(17, 0)
+DESK_HOURS = "工作日 9:00—17:00"
+
+
+class DeskHours(BaseModel):
+    open_now: bool
+    text: str = Field(description="What a waiting resident is told about when a person will answer")
+
+
+class WaitingView(BaseModel):
+    """A resident's open handoff as they see it: where they are in the queue and when to expect a person."""
+
+    handoff: HandoffView
+    position: int | None = Field(description="1 = next to be taken; None once an agent has it")
+    hours: DeskHours
+
+
+def desk_hours(now: dt.datetime) -> DeskHours:
+    day = now.date()
+    if workdays.is_working_day(day) and DESK_OPENS <= now.time() < DESK_CLOSES:
+        return DeskHours(open_now=True, text=f"人工服务时间：{DESK_HOURS}")
+    before_opening = workdays.is_working_day(day) and now.time() < DESK_OPENS
+    next_day = day if before_opening else workdays.next_working_day(day)
+    when = "今天" if next_day == day else f"{next_day.month}月{next_day.day}日"
+    return DeskHours(
+        open_now=False,
+        text=f"现在不在人工服务时间（{DESK_HOURS}），工作人员{when} 9:00 上班后会回复您；急事请拨打 12345",
+    )
+
+
+def queue_position(session: Session, handoff: Handoff) -> int | None:
+    if handoff.status is not HandoffStatus.waiting:
+        return None
+    ahead = session.scalars(
+        select(Handoff.id).where(
+            Handoff.status == HandoffStatus.waiting,
+            or_(
+                Handoff.created_at < handoff.created_at,
+                and_(Handoff.created_at == handoff.created_at, Handoff.id < handoff.id),
+            ),
+        )
+    ).all()
+    return len(ahead) + 1
+
+
+def open_handoff_of(session: Session, sender_id: str) -> Handoff | None:
+    return session.scalars(
+        select(Handoff)
+        .where(Handoff.sender_id == check_sender(sender_id), Handoff.status != HandoffStatus.closed)
+        .order_by(Handoff.id.desc())
+    ).first()
+
+
+def waiting_view(session: Session, ctx: Context, handoff: Handoff) -> WaitingView:
+    return WaitingView(
+        handoff=_handoff_view(handoff), position=queue_position(session, handoff), hours=desk_hours(ctx.now)
+    )
+
+
+def withdraw(session: Session, ctx: Context, sender_id: str) -> HandoffView | None:
+    """The resident stops waiting (结束人工): their open handoff closes; None when there is none."""
+    handoff = open_handoff_of(session, sender_id)
+    if handoff is None:
+        return None
+    handoff.status = HandoffStatus.closed
+    handoff.closed_at = ctx.now
+    session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=handoff.sender_id,
+        action="handoff.withdraw",
+        target=handoff.ticket,
+        result="closed",
+    )
+    return _handoff_view(handoff)
 
 
 class ReplyView(BaseModel):
@@ -44,6 +121,9 @@ class InboxView(BaseModel):
     ticket: str | None
     status: HandoffStatus | None
     open: bool
+    position: int | None = Field(default=None, description="Place in the queue while waiting (1 = next)")
+    hours: str = DESK_HOURS
+    open_now: bool = True
 
 
 def get_handoff(session: Session, ticket: str) -> HandoffView:
@@ -110,7 +190,7 @@ def reply(session: Session, ctx: Context, ticket: str, *, agent: str, text: str)
     )
 
 
-def inbox(session: Session, sender_id: str, *, after: int = 0) -> InboxView:
+def inbox(session: Session, ctx: Context, sender_id: str, *, after: int = 0) -> InboxView:
     sender = check_sender(sender_id)
     if after < 0:
         raise InvalidInput("after 应为不小于0的整数。", field="after")
@@ -124,6 +204,7 @@ def inbox(session: Session, sender_id: str, *, after: int = 0) -> InboxView:
     latest = session.scalars(
         select(Handoff).where(Handoff.sender_id == sender).order_by(Handoff.id.desc()).limit(1)
     ).first()
+    hours = desk_hours(ctx.now)
     return InboxView(
         sender_id=sender,
         messages=[
@@ -135,18 +216,17 @@ def inbox(session: Session, sender_id: str, *, after: int = 0) -> InboxView:
         ticket=latest.ticket if latest else None,
         status=latest.status if latest else None,
         open=latest is not None and latest.status is not HandoffStatus.closed,
+        position=queue_position(session, latest) if latest else None,
+        hours=DESK_HOURS,
+        open_now=hours.open_now,
     )
 
 
-def relay_to_agent(session: Session, ctx: Context, sender_id: str, text: str) -> HandoffView | None:
-    """While an agent holds the resident's conversation, the resident's messages are for the
-    agent (added to the transcript the desk shows), not for the bot. None when no agent does."""
-    sender = check_sender(sender_id)
-    handoff = session.scalars(
-        select(Handoff)
-        .where(Handoff.sender_id == sender, Handoff.status == HandoffStatus.claimed)
-        .order_by(Handoff.id.desc())
-    ).first()
+def relay_to_agent(session: Session, ctx: Context, sender_id: str, text: str) -> WaitingView | None:
+    """While a handoff is open — waiting in the queue or held by an agent — the resident's
+    messages are for the person (added to the transcript the desk shows), not for the bot.
+    None when no handoff is open."""
+    handoff = open_handoff_of(session, sender_id)
     if handoff is None:
         return None
     body = clean_text(text, field="text", label="消息", max_chars=REPLY_MAX_CHARS, required=True) or ""
@@ -155,4 +235,4 @@ def relay_to_agent(session: Session, ctx: Context, sender_id: str, text: str) ->
         {"role": "user", "text": mask_text(body), "at": ctx.now.isoformat()},
     ][-ctx.settings.max_transcript_messages :]
     session.flush()
-    return _handoff_view(handoff)
+    return waiting_view(session, ctx, handoff)

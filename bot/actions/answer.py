@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -17,13 +18,16 @@ from services.identity import mask_text
 
 unanswered_log = logging.getLogger("zunyi.unanswered")
 SITUATION_SLOT = "situation"
+# The whole list rather than the phone-sized essentials: the 全部材料 button, or said so.
+_WANTS_ALL = re.compile(r"全部材料|所有材料|完整的?材料|材料.{0,4}全部|全部的?清单|都要带些?啥")
 
 
 def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
     latest = tracker.latest_message or {}
     parsed = latest.get("intent") or {}
+    text = str(latest.get("text") or "")
     return Turn(
-        text=latest.get("text") or "",
+        text=text,
         intent=intent or parsed.get("name"),
         confidence=float(parsed.get("confidence") or 0.0),
         services=tuple(str(value) for value in tracker.get_latest_entity_values("service")),
@@ -32,6 +36,7 @@ def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
         # tagged as a service (补贴), so it is the fallback.
         remembered_service=tracker.get_slot("last_guide") or tracker.get_slot("service"),
         remembered_situation=tracker.get_slot(SITUATION_SLOT),
+        full="all" in tracker.get_latest_entity_values("detail") or bool(_WANTS_ALL.search(text)),
     )
 
 

@@ -310,7 +310,7 @@ class ValidateComplaintForm(FormValidationAction):
         try:
             return {CONTACT: validate_phone(found.group() if found else said)}
         except DomainError as error:
-            dispatcher.utter_message(text=f"{error.message}请重新输入手机号，不想留可以点“跳过”。")
+            dispatcher.utter_message(text=f"{error.message}请重新输入手机号，不想留可以选“跳过”。")
             return {CONTACT: None}
 
     def validate_complaint_confirm(
@@ -367,14 +367,14 @@ class ActionAskComplaintContent(_Ask):
 class ActionAskComplaintPlace(_Ask):
     slot = PLACE
     question = (
-        "这件事发生在哪里？请说大厅、部门或办理的事项，比如“汇川区政务服务中心社保窗口”。不清楚可以点“跳过”。"
+        "这件事发生在哪里？请说大厅、部门或办理的事项，比如“汇川区政务服务中心社保窗口”。不清楚可以选“跳过”。"
     )
     buttons = SKIP_BUTTON
 
 
 class ActionAskComplaintContact(_Ask):
     slot = CONTACT
-    question = "方便留个手机号吗？处理结果会电话告诉您，号码只用于回访。不想留可以点“跳过”。"
+    question = "方便留个手机号吗？处理结果会电话告诉您，号码只用于回访。不想留可以选“跳过”。"
     buttons = SKIP_BUTTON
 
 
@@ -397,7 +397,7 @@ class ActionAskComplaintConfirm(Action):
             f"问题经过：{mask_text(str(tracker.get_slot(CONTENT) or ''))}\n"
             f"地点：{place or '未填写'}\n"
             f"联系电话：{mask_phone(phone) if phone else '未留'}\n"
-            "确认无误请点“提交”；要改点“修改”，不投诉了点“取消”。",
+            "确认无误请选“提交”；要改选“修改”，不投诉了选“取消”。",
             buttons=SUMMARY_BUTTONS,
         )
         return []

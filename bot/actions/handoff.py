@@ -46,7 +46,8 @@ class ActionOpenHandoff(Action):
 
     @staticmethod
     def _open(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str | None) -> list[EventType]:
-        ticket = get_services().open_handoff(
+        services = get_services()
+        ticket = services.open_handoff(
             HandoffRequest(
                 sender_id=tracker.sender_id,
                 channel=channel_of(tracker),
@@ -54,9 +55,21 @@ class ActionOpenHandoff(Action):
                 reason=reason,
             )
         )
+        waiting = services.waiting(tracker.sender_id)
+        position = waiting.position if waiting else None
+        hours = waiting.hours if waiting else None
+        place = f"前面还有{position - 1}位，" if position and position > 1 else ""
         dispatcher.utter_message(
-            text=f"已为您转接人工服务（工单号 {ticket.ticket}），工作人员会在这里回复您，请稍候。"
-            "工作日 9:00—17:00 之外请留言，或拨打政务服务热线 12345。",
-            json_message={"type": "handoff", "ticket": ticket.ticket},
+            text=f"已为您转人工服务（工单号 {ticket.ticket}），正在排队，{place}"
+            f"工作人员接入后会在这里回复您。{hours.text + '。' if hours else ''}"
+            "等待时您发的消息都会记在工单上；说“结束人工”可回到智能助手。",
+            buttons=[{"title": "结束人工", "payload": "结束人工"}],
+            json_message={
+                "type": "handoff",
+                "ticket": ticket.ticket,
+                "state": ticket.status.value,
+                "position": position,
+                "open_now": hours.open_now if hours else None,
+            },
         )
         return consent.settled(consent.GIVEN)

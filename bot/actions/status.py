@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,6 +13,18 @@ from rasa_sdk.types import DomainDict
 from bot.actions.backend import get_services
 from services.applications import NEUTRAL_ANSWER, normalise_number
 from services.errors import DomainError, RateLimited
+from services.feedback import COMPLAINT_PREFIX
+
+# Said in one message (查进度 ZW202611030012 身份证后六位12123X): the number and the proof are
+# both taken, so nothing is asked twice.
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z])(?:ZW|TS)\s*\d{12}(?!\d)", re.IGNORECASE)
+_PROOF_IN_TEXT = re.compile(
+    r"后\s*[六6]\s*位\s*(?:是|为|[:：])?\s*(\d{5}[\dXx])(?![\dXx])|(?<!\d)(1[3-9]\d{9})(?!\d)"
+)
+
+
+def _is_complaint(number: str) -> bool:
+    return number.upper().startswith(COMPLAINT_PREFIX)
 
 
 class ActionAskApplicationNumber(Action):
@@ -42,14 +55,45 @@ class ActionAskStatusProof(Action):
 
 
 class ValidateApplicationStatusForm(FormValidationAction):
+    """办件 (ZW…) need the number and a proof; a complaint's number (TS…) shows only its state,
+    which anyone holding the number may see."""
+
     def name(self) -> str:
         return "validate_application_status_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if _is_complaint(str(tracker.get_slot("application_number") or "")):
+            return ["application_number"]
+        return domain_slots
+
+    async def extract_application_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        found = _NUMBER_IN_TEXT.search(str(tracker.latest_message.get("text") or ""))
+        return {"application_number": found.group(0)} if found else {}
+
+    async def extract_status_proof(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") == "status_proof":
+            return {}  # the slot's own mappings read the answer to the question
+        found = _PROOF_IN_TEXT.search(str(tracker.latest_message.get("text") or ""))
+        return {"status_proof": found.group(1) or found.group(2)} if found else {}
 
     def validate_application_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        number = "".join(str(value).split()).upper()
+        if _is_complaint(number):
+            return {"application_number": number}
         try:
-            return {"application_number": normalise_number(str(value))}
+            return {"application_number": normalise_number(number)}
         except DomainError as error:
             dispatcher.utter_message(text=error.message)
             return {"application_number": None}
@@ -88,6 +132,9 @@ class ActionCheckApplicationStatus(Action):
         proof = tracker.get_slot("status_proof") or ""
         proof = proof[-6:] if len(proof) == 18 else proof
         clear = [SlotSet("application_number", None), SlotSet("status_proof", None)]
+        if _is_complaint(number):
+            self._complaint(dispatcher, number)
+            return clear
         try:
             found = get_services().lookup_application(number, proof, tracker.sender_id)
         except RateLimited as error:
@@ -107,3 +154,23 @@ class ActionCheckApplicationStatus(Action):
             json_message={"type": "application_status", "number": found.number, "status": found.status.value},
         )
         return clear
+
+    @staticmethod
+    def _complaint(dispatcher: CollectingDispatcher, number: str) -> None:
+        try:
+            found = get_services().complaint_status(number)
+        except DomainError:
+            dispatcher.utter_message(
+                text=f"没有找到受理编号为 {number} 的投诉，请核对编号，或拨打 12345 查询。"
+            )
+            return
+        dispatcher.utter_message(
+            text=f"{found.kind_label} {found.tracking_number} 当前状态：{found.status_label}"
+            f"（登记于{found.created_at:%m月%d日}，最近更新{found.updated_at:%m月%d日 %H:%M}）。"
+            "处理结果会通过您留的联系方式告知；着急可拨打 12345 催办。",
+            json_message={
+                "type": "complaint_status",
+                "number": found.tracking_number,
+                "status": found.status.value,
+            },
+        )

@@ -18,7 +18,7 @@ _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 FORM_WORDS = {
     "check_status": re.compile(
         r"进度|进展|办件|查询|查件|查一下|查一哈|查下|查查|到哪|状态|消息|结果|受理|编号|ZW|审|批|通过|退回|"
-        r"寄出|做好|做出来|办好|好了|办完|卡在|卡住|下来|了没|领了不|件",
+        r"寄出|做好|做出来|办好|好了|办完|卡在|卡住|下来|了没|领了不|件|怎么样了|咋样了|咋个样了|如何了",
         re.IGNORECASE,
     ),
     "book_appointment": re.compile(
@@ -37,6 +37,18 @@ ASKS_A_QUESTION = re.compile(
     r"多少钱|好多钱|咋个办|怎么办|怎么弄|咋个弄|哪些|什么材料|要不要|需不需要|咋个补|怎么补|"
     r"几[趟次回天个样]|[吗么呢?？]$"
 )
+
+
+# A tracking number asked about (ZW… 办件, TS… 投诉) or an application's progress asked after:
+# a status query whatever DIET says ("TS202611290035 这个投诉处理得咋样了" read as complaint).
+TRACKING_NUMBER = re.compile(r"(?<![A-Za-z])(ZW|TS)\s*\d{12}(?!\d)", re.IGNORECASE)
+ASKS_PROGRESS = re.compile(
+    r"进度|进展|到哪一?步|怎么样了|咋样了|咋个样了|如何了|处理了没|处理没|有结果没|结果出来|办好没|"
+    r"办好了没|好了没|批下来没|审批到"
+)
+LOOKS_UP = re.compile(r"查一?下|查一哈|查查|查询|进度")
+APPLIED = re.compile(r"申请|办件|办的件|(交|递|报|送)(的|了|过)(材料|资料)")
+STATUS_INTENT = "check_status"
 
 
 def content_length(text: str) -> int:
@@ -69,6 +81,21 @@ class IntentEvidence:
         if intent in FORM_WORDS:
             return not FORM_WORDS[intent].search(text)
         return False
+
+    def promotes(self, intent: str, text: str) -> str | None:
+        """The intent the words demand instead of ``intent``: a status query for a tracking
+        number or an application's progress; never instead of 转人工."""
+        if intent in (STATUS_INTENT, "request_human"):
+            return None
+        number = TRACKING_NUMBER.search(text)
+        complaint_number = number is not None and number.group(1).upper() == "TS"
+        if COMPLAINT_WORDS.search(text) and not complaint_number:
+            return None  # a complaint that mentions its application stays a complaint
+        if number and (ASKS_PROGRESS.search(text) or LOOKS_UP.search(text) or content_length(text) <= 20):
+            return STATUS_INTENT
+        if APPLIED.search(text) and ASKS_PROGRESS.search(text):
+            return STATUS_INTENT
+        return None
 
     def names_service(self, text: str) -> bool:
         return any(term in text for term in self.terms)

@@ -64,17 +64,21 @@ class IntentGuard(GraphComponent, IntentClassifier):
         for message in messages:
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             text = message.get(TEXT) or ""
-            if intent and self.evidence.overrules(intent, text):
-                self._relabel(message)
+            promoted = self.evidence.promotes(intent, text) if intent else None
+            if promoted:
+                self._relabel(message, promoted, confidence=1.0)
+            elif intent and self.evidence.overrules(intent, text):
+                self._relabel(message, ANSWER_INTENT)
         return messages
 
     @staticmethod
-    def _relabel(message: Message) -> None:
+    def _relabel(message: Message, intent: str, confidence: float | None = None) -> None:
+        """``intent`` first in the ranking; the NLU's confidence is kept unless the words
+        themselves decide (a tracking number asked about)."""
         previous = message.get(INTENT) or {}
-        confidence = float(previous.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        relabelled = {INTENT_NAME_KEY: ANSWER_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}
-        ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != ANSWER_INTENT
-        ]
+        if confidence is None:
+            confidence = float(previous.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        relabelled = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
         message.set(INTENT, relabelled, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [relabelled, *ranking], add_to_output=True)

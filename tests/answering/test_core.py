@@ -96,3 +96,40 @@ def test_materials_of_a_guide_whose_situations_differ_ask_which_one() -> None:
     reply = render(decision)
     titles = [button["title"] for button in reply.buttons]
     assert guide.situations[0].name in titles and "1. " in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "guide", "says"),
+    [
+        ("低保一个月能领好多钱", "ask_fee", "最低生活保障申请", "800元"),
+        ("低保标准是好多", None, "最低生活保障申请", "500元"),
+        ("我奶奶86了高龄补贴一个月发好多钱", "ask_fee", "高龄补贴申领", "50元"),
+    ],
+)
+def test_how_much_a_benefit_pays_is_answered_with_the_amount_not_the_fee(
+    text: str, intent: str | None, guide: str, says: str
+) -> None:
+    decision = decide(Turn(text=text, intent=intent))
+    assert decision.guide is not None and decision.guide.name == guide
+    assert decision.aspect == "benefits"
+    reply = render(decision).text
+    assert says in reply and "收费标准" not in reply
+
+
+def test_a_fee_question_about_a_benefit_still_gets_the_fee() -> None:
+    decision = decide(Turn(text="申请低保要不要交钱", intent="ask_fee"))
+    assert decision.aspect == "fees"
+
+
+def test_where_to_apply_follows_the_guides_own_rule_before_the_halls() -> None:
+    decision = decide(Turn(text="低保在哪点办", intent="ask_location"))
+    reply = render(decision).text
+    rule = reply.index("乡镇人民政府(街道办事处)社会救助窗口")
+    assert rule < reply.index("可以到这些地方办理")
+
+
+def test_a_question_a_faq_answers_gets_that_faq() -> None:
+    decision = decide(Turn(text="高龄补贴户口不在遵义能办不", intent="ask_eligibility"))
+    assert decision.guide is not None and decision.guide.name == "高龄补贴申领"
+    assert decision.faq is not None and "户口不在遵义" in decision.faq.q
+    assert "不能" in render(decision).text

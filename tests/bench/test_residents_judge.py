@@ -28,7 +28,7 @@ def guide_answer(name: str) -> dict[str, Any]:
 
 def clarification(*names: str) -> dict[str, Any]:
     buttons = [{"title": name, "payload": f'/ask_materials{{"service": "{name}"}}'} for name in names]
-    return {"messages": [{"text": "您问的是下面哪一项？请点选：", "buttons": buttons}]}
+    return {"messages": [{"text": "您问的是下面哪一项？请选择：", "buttons": buttons}]}
 
 
 NOT_SURE = {

@@ -81,7 +81,7 @@ async def test_fee_answer_cites_the_guide_and_remembers_it() -> None:
 async def test_follow_up_without_a_service_uses_the_remembered_one() -> None:
     slots = {"service": "高龄补贴申领"}
     messages, _ = await run(ActionAnswerServiceQuestion(), tracker("那在哪点办", "ask_location", slots=slots))
-    assert "「高龄补贴申领」可以到这些地方办理" in text_of(messages)
+    assert "「高龄补贴申领」在哪办" in text_of(messages)
 
 
 async def test_a_newly_named_service_replaces_the_remembered_one() -> None:
@@ -100,7 +100,7 @@ async def test_materials_are_numbered_with_form_and_marks() -> None:
     # 高龄补贴's situations differ in what to bring: the general list, then 您是哪种情况 buttons.
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert "老人刚满80周岁，首次申请" in titles and titles[-2:] == ["预约办理", "我符合条件吗"]
-    assert "请点选您的情况" in text
+    assert "请选择您的情况" in text
 
 
 async def test_unrelated_question_is_not_answered_with_a_guide() -> None:

@@ -73,3 +73,35 @@ def test_service_terms_come_from_the_index_dictionary(tmp_path: Path) -> None:
     path.write_text(json.dumps({"guide_links": {"低保": ["x"], "证": ["y"]}}, ensure_ascii=False), "utf-8")
     assert service_terms(path) == frozenset({"低保"})
     assert service_terms(tmp_path / "missing.json") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("inform", "查进度 ZW202611030012 身份证后六位12123X"),
+        ("nlu_fallback", "我上个月交的申请 办得怎么样了"),
+        ("complaint", "TS202611290035 这个投诉处理得咋样了"),
+        ("inform", "zw 202611030012"),
+        ("ask_process", "我的低保申请到哪一步了"),
+    ],
+)
+def test_a_tracking_number_or_an_applications_progress_is_a_status_query(
+    evidence: IntentEvidence, intent: str, text: str
+) -> None:
+    assert evidence.promotes(intent, text) == "check_status"
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("complaint", "我要投诉 ZW202611030012 一直没人管 查一下都查不到"),
+        ("ask_materials", "查一下低保申请要哪些材料"),
+        ("ask_eligibility", "申请低保的条件怎么样才符合"),
+        ("request_human", "转人工 查 ZW202611030012"),
+        ("ask_process", "低保怎么申请"),
+    ],
+)
+def test_questions_about_a_service_and_complaints_are_not_status_queries(
+    evidence: IntentEvidence, intent: str, text: str
+) -> None:
+    assert evidence.promotes(intent, text) is None

@@ -258,7 +258,15 @@ def test_inbox_serves_only_web_conversations(client: TestClient) -> None:
     for sender in ("wechat:oAbc", "window:1", "web:../x"):
         assert client.get("/api/chat/inbox", params={"sender_id": sender}).status_code == 422
     empty = client.get("/api/chat/inbox", params={"sender_id": "web:nobody"}).json()
-    assert empty == {"sender_id": "web:nobody", "messages": [], "ticket": None, "status": None, "open": False}
+    assert empty == {
+        **empty,
+        "sender_id": "web:nobody",
+        "messages": [],
+        "ticket": None,
+        "status": None,
+        "open": False,
+        "position": None,
+    }
 
 
 def test_wechat_handoff_reply_goes_out_as_a_customer_service_message(
@@ -283,3 +291,28 @@ def test_console_page_is_served(client: TestClient) -> None:
     assert page.headers["x-frame-options"] == "DENY"
     assert client.get("/console/console.js").status_code == 200
     assert client.get("/console/console.css").status_code == 200
+
+
+def test_while_waiting_in_the_queue_messages_go_on_the_ticket_and_the_resident_can_stop(
+    client: TestClient,
+) -> None:
+    sender = "web:aaaabbbbccccddddeeeeffff00001111"
+    ticket = _open_handoff(client, sender, "web")
+
+    def say(text: str) -> dict[str, Any]:
+        return client.post("/api/chat", json={"sender_id": sender, "text": text, "channel": "web"}).json()
+
+    waiting = say("喂 有人没得")["messages"][0]
+    assert ticket in waiting["text"] and "排队" in waiting["text"] and "结束人工" in waiting["text"]
+    assert waiting["payload"]["state"] == "waiting" and waiting["payload"]["position"] >= 1
+    transcript = _desk(client, "GET", f"/handoffs/{ticket}").json()["transcript"]
+    assert transcript[-1] == {**transcript[-1], "role": "user", "text": "喂 有人没得"}
+    inbox = client.get("/api/chat/inbox", params={"sender_id": sender}).json()
+    assert inbox["position"] == waiting["payload"]["position"] and inbox["hours"]
+
+    assert "已结束人工服务" in say("不要人工了")["messages"][0]["text"]
+    assert _desk(client, "GET", f"/handoffs/{ticket}").json()["status"] == "closed"
+    # Nothing left to stop: the words are not taken as a new request for a person.
+    assert "没有在等人工服务" in say("结束人工")["messages"][0]["text"]
+    waiting_tickets = [h["ticket"] for h in _desk(client, "GET", "/handoffs?agent=王芳").json()["waiting"]]
+    assert ticket not in waiting_tickets

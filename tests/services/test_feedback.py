@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -8,6 +9,7 @@ from svc_support import count_rows
 from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from services.facade import Services
 from services.feedback import ComplaintRequest, HandoffRequest, RatingRequest, TranscriptMessage
+from services.handoff_desk import desk_hours
 from services.models import Complaint, ComplaintKind, Handoff, HandoffStatus, Rating, TicketStatus
 
 
@@ -140,3 +142,38 @@ def test_oversized_transcripts_are_refused(svc: Services) -> None:
             HandoffRequest(sender_id="web:u9", channel="web", transcript=transcript("长" * 20_001))
         )
     assert count_rows(svc, Handoff) == 0
+
+
+def _handoff(svc: Services, sender: str) -> str:
+    request = HandoffRequest(sender_id=sender, channel="web", transcript=[], reason="转人工")
+    return svc.open_handoff(request).ticket
+
+
+def test_waiting_residents_see_their_place_in_the_queue_and_can_stop_waiting(svc: Services) -> None:
+    first, second = _handoff(svc, "web:q1"), _handoff(svc, "web:q2")
+    waiting = svc.waiting("web:q2")
+    assert waiting is not None and waiting.handoff.ticket == second and waiting.position == 2
+    relayed = svc.relay_to_agent("web:q2", "还要等好久")
+    assert relayed is not None and relayed.handoff.transcript[-1].text == "还要等好久"
+
+    withdrawn = svc.withdraw_handoff("web:q1")
+    assert withdrawn is not None and withdrawn.ticket == first and withdrawn.status is HandoffStatus.closed
+    assert svc.waiting("web:q2").position == 1  # type: ignore[union-attr]
+    assert svc.withdraw_handoff("web:q1") is None
+    actions = [record.action for record in svc.audit_log(target=first)]
+    assert "handoff.withdraw" in actions
+
+
+@pytest.mark.parametrize(
+    ("now", "open_now", "says"),
+    [
+        ("2026-11-27 10:30", True, "工作日 9:00—17:00"),  # Friday morning
+        ("2026-11-29 19:40", False, "11月30日 9:00"),  # Sunday evening → Monday
+        ("2026-11-30 08:10", False, "今天 9:00"),  # Monday before opening
+        ("2026-10-03 11:00", False, "10月8日 9:00"),  # 国庆 holiday: the first working day after it
+    ],
+)
+def test_the_desk_hours_say_when_a_person_will_answer(now: str, open_now: bool, says: str) -> None:
+    hours = desk_hours(dt.datetime.fromisoformat(now))
+    assert hours.open_now is open_now
+    assert says in hours.text
