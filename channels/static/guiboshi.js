@@ -20,28 +20,48 @@
   const CHAT_TIMEOUT_MS = 60000;
   const API_TIMEOUT_MS = 15000;
   const BOOKING_DAYS = 14;
+  // The gateway answers longer messages with a request to shorten them (GatewaySettings.max_text_chars,
+  // counted in characters after trimming); the widget says so before sending instead.
+  const MAX_CHARS = 500;
+  const COUNT_FROM = 400;
   const WEEKDAYS = "日一二三四五六";
-  const FALLBACK = "网络异常，请稍后再试；急事请拨打政务服务热线 12345。";
+  const HOTLINE = "12345";
+  const FALLBACK = `网络异常，请稍后再试；急事请拨打政务服务热线 ${HOTLINE}。`;
   const SUGGESTIONS = ["高龄补贴要带哪些材料", "新农合今年交好多钱", "查办件进度", "啥子叫容缺受理"];
+  const LEAVE_AGENT = "结束人工"; // channels/turns.py LEAVE_AGENT_WORDS
+  const AGENT_PREFIX = "人工客服：";
 
-  // ---- storage: the conversation survives page reloads --------------------------------------
-  const store = {
-    get(name, fallback) {
-      try {
-        const raw = localStorage.getItem(KEY + name);
-        return raw === null ? fallback : JSON.parse(raw);
-      } catch {
-        return fallback;
-      }
-    },
-    set(name, value) {
-      try {
-        localStorage.setItem(KEY + name, JSON.stringify(value));
-      } catch {
-        /* private mode or quota: the widget still works, it just forgets on reload */
-      }
-    },
-  };
+  // ---- storage ------------------------------------------------------------------------------
+  // The conversation survives page reloads (localStorage). A half-filled booking form holds an
+  // ID number, so it lives only as long as the tab (sessionStorage).
+  function storage(area) {
+    return {
+      get(name, fallback) {
+        try {
+          const raw = area().getItem(KEY + name);
+          return raw === null ? fallback : JSON.parse(raw);
+        } catch {
+          return fallback;
+        }
+      },
+      set(name, value) {
+        try {
+          area().setItem(KEY + name, JSON.stringify(value));
+        } catch {
+          /* private mode or quota: the widget still works, it just forgets on reload */
+        }
+      },
+      remove(name) {
+        try {
+          area().removeItem(KEY + name);
+        } catch {
+          /* as above */
+        }
+      },
+    };
+  }
+  const store = storage(() => localStorage);
+  const tab = storage(() => sessionStorage);
 
   function randomHex(bytes) {
     const data = new Uint8Array(bytes);
@@ -157,6 +177,7 @@
     h("span", { class: "gb-launcher-text" }, "贵博士"),
   );
 
+  // A toggle says its state once: aria-pressed, with a name that never changes.
   const elderButton = h(
     "button",
     {
@@ -185,24 +206,42 @@
     "aria-live": "polite",
     "aria-relevant": "additions",
     "aria-label": "对话记录",
-    tabindex: "0",
   });
+  // The booking form sits below the log, outside it: a screen reader should not read a whole
+  // form out as if it were a message, and new messages must not push it away.
+  const dock = h("div", { class: "gb-dock" });
+  const scroller = h("div", { class: "gb-scroll", role: "region", "aria-label": "对话内容", tabindex: "0" }, list, dock);
   const typing = h(
     "div",
     { class: "gb-typing", role: "status", hidden: true },
     h("span", { class: "gb-dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
     h("span", { class: "gb-sr" }, "贵博士正在输入…"),
   );
-  const input = h("input", {
-    type: "text",
+
+  const queueText = h("div", { class: "gb-queue-text", role: "status" });
+  const stopButton = h(
+    "button",
+    {
+      type: "button",
+      class: "gb-secondary gb-stop",
+      onclick: () => send(LEAVE_AGENT).then(pollInbox),
+    },
+    "结束等待",
+  );
+  const queue = h("div", { class: "gb-queue", hidden: true }, queueText, stopButton);
+
+  const counter = h("span", { id: "gb-count", class: "gb-counter", hidden: true });
+  const limitWarning = h("p", { id: "gb-limit", class: "gb-limit", role: "alert" });
+  const input = h("textarea", {
     class: "gb-input",
+    rows: "1",
     "aria-label": "输入您想咨询的问题",
-    placeholder: "请输入问题，如：高龄补贴要带哪些材料",
-    maxlength: "500",
+    "aria-describedby": "gb-count gb-limit",
+    placeholder: "请输入您想咨询的问题",
     autocomplete: "off",
     enterkeyhint: "send",
   });
-  const sendButton = h("button", { type: "submit", class: "gb-send", "aria-label": "发送" }, "发送");
+  const sendButton = h("button", { type: "submit", class: "gb-send" }, "发送");
   const composer = h(
     "form",
     {
@@ -210,14 +249,19 @@
       onsubmit: (event) => {
         event.preventDefault();
         const text = input.value;
-        if (text.trim()) {
-          input.value = "";
-          send(text);
+        if (!text.trim()) return;
+        if (tooLong()) {
+          warnTooLong(true);
+          input.focus();
+          return;
         }
+        input.value = "";
+        updateCount();
+        send(text);
       },
     },
-    input,
-    sendButton,
+    h("div", { class: "gb-compose-row" }, input, sendButton),
+    h("div", { class: "gb-compose-notes" }, limitWarning, counter),
   );
 
   const panel = h(
@@ -243,8 +287,9 @@
       ),
       h("div", { class: "gb-tools" }, elderButton, humanButton, closeButton),
     ),
-    list,
+    scroller,
     typing,
+    queue,
     composer,
     h("p", { class: "gb-footnote" }, "智能助手的回答仅供参考（示例数据），以贵州政务服务网公布为准。"),
   );
@@ -252,10 +297,36 @@
   const shell = h("div", { class: "gb" }, launcher, panel);
   root.append(shell);
 
+  // On a phone the panel covers the page: then it is modal, and Tab stays inside it.
+  const fullScreen = window.matchMedia("(max-width: 600px)");
+  function syncModal() {
+    panel.setAttribute("aria-modal", String(fullScreen.matches));
+  }
+  fullScreen.addEventListener("change", syncModal);
+
+  function focusables() {
+    return [...panel.querySelectorAll("button, input, select, textarea, a[href], [tabindex='0']")].filter(
+      (el) => !el.disabled && el.getClientRects().length > 0,
+    );
+  }
+
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
+      if (booking && booking.dismissQuestion()) return;
       closePanel();
+    } else if (event.key === "Tab" && fullScreen.matches) {
+      const all = focusables();
+      if (!all.length) return;
+      const first = all[0];
+      const last = all[all.length - 1];
+      if (event.shiftKey && root.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && root.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
     }
   });
 
@@ -265,6 +336,7 @@
     launcher.setAttribute("aria-expanded", "true");
     state.open = true;
     store.set("open", true);
+    syncModal();
     scrollToEnd();
     if (focus) input.focus();
   }
@@ -283,23 +355,77 @@
     store.set("elder", on);
     shell.classList.toggle("gb-elder", on);
     elderButton.setAttribute("aria-pressed", String(on));
-    elderButton.setAttribute("aria-label", on ? "关闭适老化模式" : "开启适老化模式（大字号、高对比度）");
+    autosize();
   }
 
   function setBusy(busy) {
     state.busy = busy;
     typing.hidden = !busy;
     list.setAttribute("aria-busy", String(busy));
-    if (busy) scrollToEnd();
   }
 
   function scrollToEnd() {
     requestAnimationFrame(() => {
-      list.scrollTop = list.scrollHeight;
+      scroller.scrollTop = scroller.scrollHeight;
     });
   }
 
+  // A new answer is read from its start: scroll it to the top of the view (or as far as the
+  // end allows), not to its last line.
+  function reveal(el) {
+    requestAnimationFrame(() => {
+      const top = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+      scroller.scrollTop = Math.min(Math.max(0, top - 8), scroller.scrollHeight - scroller.clientHeight);
+    });
+  }
+
+  // ---- the composer: Enter sends, Shift+Enter starts a new line, nothing is cut --------------
+  function charCount() {
+    return Array.from(input.value.trim()).length;
+  }
+
+  function tooLong() {
+    return charCount() > MAX_CHARS;
+  }
+
+  function warnTooLong(again) {
+    const message = `超过${MAX_CHARS}字，请删减或分几次发送（内容没有被删掉）。`;
+    if (again) limitWarning.textContent = "";
+    // After clearing, set it on the next frame so a screen reader announces it again.
+    requestAnimationFrame(() => {
+      limitWarning.textContent = tooLong() ? message : "";
+    });
+  }
+
+  function autosize() {
+    input.style.height = "auto";
+    const borders = input.offsetHeight - input.clientHeight;
+    input.style.height = `${input.scrollHeight + borders}px`;
+  }
+
+  function updateCount() {
+    const count = charCount();
+    counter.hidden = count < COUNT_FROM;
+    counter.textContent = `${count}/${MAX_CHARS}字`;
+    const over = count > MAX_CHARS;
+    counter.classList.toggle("gb-over", over);
+    input.setAttribute("aria-invalid", String(over));
+    if (over !== Boolean(limitWarning.textContent)) warnTooLong(false);
+    autosize();
+  }
+
+  input.addEventListener("input", updateCount);
+  input.addEventListener("keydown", (event) => {
+    // isComposing: Enter that confirms a pinyin candidate is not a send.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+
   // ---- rendering ----------------------------------------------------------------------------
+  const rows = new Map(); // entry id → its row, to update a booking card in place
+
   function textBlock(text) {
     return text ? h("p", { class: "gb-text" }, text) : null;
   }
@@ -425,6 +551,138 @@
     return box;
   }
 
+  // ---- a booking's code: copy it, cancel or move the booking through the dialogue ------------
+  const CODE = /^[A-Z0-9]{4,16}$/;
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // Plain-http pages have no clipboard API; a selected text node still copies.
+      const scratch = h("textarea", { class: "gb-sr", readonly: true, "aria-hidden": "true" }, text);
+      shell.append(scratch);
+      scratch.select();
+      let done = false;
+      try {
+        done = document.execCommand("copy");
+      } catch {
+        done = false;
+      }
+      scratch.remove();
+      return done;
+    }
+  }
+
+  function copyButton(code) {
+    const said = h("span", { class: "gb-copied", role: "status" });
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "gb-secondary gb-copy",
+        "aria-label": `复制预约码 ${code}`,
+        onclick: async () => {
+          said.textContent = (await copyText(code)) ? "已复制" : `复制失败，请手动记下：${code}`;
+        },
+      },
+      "复制",
+    );
+    return [button, said];
+  }
+
+  // 取消预约 and 改约 go to the dialogue, which asks for the phone number the booking was made
+  // with and confirms; the bot's reply carries the booking (type "booking") and updates this card.
+  function changeButtons(code) {
+    return h(
+      "div",
+      { class: "gb-actions gb-change", role: "group", "aria-label": `预约码 ${code} 的操作` },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "gb-secondary gb-cancel-booking",
+          onclick: () => {
+            send(`/cancel_appointment${JSON.stringify({ booking_code: code })}`, `取消预约（预约码 ${code}）`);
+            input.focus();
+          },
+        },
+        "取消预约",
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "gb-secondary gb-move-booking",
+          onclick: () => {
+            send(
+              `/cancel_appointment${JSON.stringify({ booking_code: code, appointment_task: "reschedule" })}`,
+              `改约（预约码 ${code}）`,
+            );
+            input.focus();
+          },
+        },
+        "改约",
+      ),
+    );
+  }
+
+  function renderBooking(entry) {
+    const b = entry.booking || {};
+    const code = String(b.code || "");
+    const cancelled = entry.status === "cancelled";
+    const start = String(b.start || "");
+    const end = String(b.end || "");
+    const ics = safeUrl(`/api/services/appointments/${encodeURIComponent(code)}/calendar.ics`);
+    const headline = cancelled
+      ? "此预约已取消，预约码已失效。需要时可以重新预约。"
+      : entry.moved
+        ? "已改期！请凭预约码按新的时间到大厅取号办理。"
+        : "预约成功！请凭预约码按时到大厅取号办理。";
+    return h(
+      "div",
+      { class: cancelled ? "gb-msg gb-bot gb-confirmation gb-cancelled" : "gb-msg gb-bot gb-confirmation" },
+      cancelled ? h("p", { class: "gb-badge" }, "已取消") : null,
+      h("p", { class: "gb-text gb-headline" }, headline),
+      h(
+        "div",
+        { class: "gb-code" },
+        h("span", {}, "预约码：", h(cancelled ? "s" : "strong", {}, code)),
+        !cancelled && CODE.test(code) ? copyButton(code) : null,
+      ),
+      h(
+        "dl",
+        { class: "gb-facts" },
+        [
+          ["事项", b.service_name],
+          ["大厅", b.hall_name],
+          ["窗口", b.window],
+          ["时间", `${start.slice(0, 10)} ${start.slice(11, 16)}—${end.slice(11, 16)}`],
+          ["地址", b.hall_address],
+          ["电话", b.hall_phone],
+          ["预约人", `${b.name_masked || ""} ${b.phone_masked || ""}`],
+        ].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v || "")]),
+      ),
+      !cancelled && ics
+        ? h("a", { class: "gb-ics", href: ics, download: `appointment-${code}.ics` }, "添加到日历（.ics 文件）")
+        : null,
+      !cancelled && CODE.test(code) ? changeButtons(code) : null,
+    );
+  }
+
+  // The dialogue's own booking receipts (typed bookings) get the same buttons under their text.
+  function bookingPayloadActions(entry, payload) {
+    const code = String(payload.code || "");
+    if (!CODE.test(code)) return null;
+    if (entry.status === "cancelled") return h("p", { class: "gb-badge" }, `预约 ${code} 已取消`);
+    if (payload.status !== "booked") return null;
+    return [h("div", { class: "gb-code" }, h("span", {}, "预约码：", h("strong", {}, code)), copyButton(code)), changeButtons(code)];
+  }
+
+  function isAgent(entry) {
+    return entry.kind === "agent" || (entry.kind === "bot" && String(entry.text || "").startsWith(AGENT_PREFIX));
+  }
+
   function renderBot(entry) {
     const payload = entry.payload && typeof entry.payload === "object" ? entry.payload : null;
     const card = payload && payload.type === "guide_card" ? payload : null;
@@ -447,117 +705,150 @@
     if (payload && payload.type === "handoff" && payload.ticket) {
       append(bubble, [h("p", { class: "gb-ticket" }, `工单号：${payload.ticket}`)]);
     }
+    if (payload && payload.type === "booking") append(bubble, [bookingPayloadActions(entry, payload)]);
     if (sources.length) append(bubble, [h("div", { class: "gb-sources" }, sources.map(sourceLine))]);
     append(bubble, [quickReplies(entry.buttons)]);
     if (card && entry.turn) append(bubble, [ratingBlock(entry, card)]);
-    return row("bot", bubble);
+    return bubble;
   }
 
-  function renderBooking(entry) {
-    const b = entry.booking || {};
-    const start = String(b.start || "");
-    const end = String(b.end || "");
-    const ics = safeUrl(`/api/services/appointments/${encodeURIComponent(b.code || "")}/calendar.ics`);
-    return row(
-      "bot",
-      h(
-        "div",
-        { class: "gb-msg gb-bot gb-confirmation" },
-        h("p", { class: "gb-text" }, "预约成功！请凭预约码按时到大厅取号办理。"),
-        h("p", { class: "gb-code" }, "预约码：", h("strong", {}, b.code || "")),
-        h(
-          "dl",
-          { class: "gb-facts" },
-          [
-            ["事项", b.service_name],
-            ["大厅", b.hall_name],
-            ["窗口", b.window],
-            ["时间", `${start.slice(0, 10)} ${start.slice(11, 16)}—${end.slice(11, 16)}`],
-            ["地址", b.hall_address],
-            ["电话", b.hall_phone],
-            ["预约人", `${b.name_masked || ""} ${b.phone_masked || ""}`],
-          ].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v || "")]),
-        ),
-        ics ? h("a", { class: "gb-ics", href: ics, download: `appointment-${b.code}.ics` }, "添加到日历（.ics 文件）") : null,
-      ),
+  function renderAgent(entry) {
+    const text = String(entry.text || "");
+    const body = text.startsWith(AGENT_PREFIX) ? text.slice(AGENT_PREFIX.length) : text;
+    return h(
+      "div",
+      { class: "gb-msg gb-bot gb-agent" },
+      h("p", { class: "gb-text" }, h("strong", { class: "gb-speaker" }, AGENT_PREFIX), body),
     );
   }
 
+  // Every message says who spoke, for those who cannot see which side a bubble is on.
   function row(who, bubble) {
-    return h("div", { class: `gb-row gb-row-${who}` }, bubble);
+    if (who !== "agent") bubble.prepend(h("span", { class: "gb-sr" }, who === "user" ? "我说：" : "贵博士说："));
+    return h("div", { class: `gb-row gb-row-${who === "user" ? "user" : "bot"}` }, bubble);
   }
 
   function render(entry) {
-    if (entry.kind === "user") return row("user", h("div", { class: "gb-msg gb-user" }, h("p", { class: "gb-text" }, entry.text)));
-    if (entry.kind === "booking") return renderBooking(entry);
-    return renderBot(entry);
+    let el;
+    if (entry.kind === "user") el = row("user", h("div", { class: "gb-msg gb-user" }, h("p", { class: "gb-text" }, entry.text)));
+    else if (entry.kind === "booking") el = row("bot", renderBooking(entry));
+    else if (isAgent(entry)) el = row("agent", renderAgent(entry));
+    else el = row("bot", renderBot(entry));
+    if (entry.id) rows.set(entry.id, el);
+    return el;
   }
 
   function add(entry) {
     entry.id = entry.id || randomHex(6);
     state.history.push(entry);
     save();
-    list.append(render(entry));
-    scrollToEnd();
+    const el = render(entry);
+    list.append(el);
+    return el;
+  }
+
+  function rerender(entry) {
+    const old = rows.get(entry.id);
+    if (!old) return;
+    const hadFocus = old.contains(root.activeElement);
+    const fresh = render(entry);
+    old.replaceWith(fresh);
+    if (hadFocus) input.focus();
+  }
+
+  // A booking the dialogue cancelled or moved: every card with its code says so.
+  function updateBookings(payload) {
+    const code = String(payload.code || "");
+    if (!CODE.test(code)) return;
+    for (const entry of state.history) {
+      const same =
+        (entry.kind === "booking" && entry.booking && entry.booking.code === code) ||
+        (entry.kind === "bot" && entry.payload && entry.payload.type === "booking" && entry.payload.code === code && entry.payload.status === "booked");
+      if (!same || entry.status === "cancelled") continue;
+      if (payload.status === "cancelled") {
+        entry.status = "cancelled";
+      } else if (entry.kind === "booking" && payload.status === "booked" && payload.start && payload.start !== entry.booking.start) {
+        entry.booking = { ...entry.booking, start: payload.start, end: payload.end || entry.booking.end };
+        entry.moved = true;
+      } else {
+        continue;
+      }
+      rerender(entry);
+    }
+    save();
   }
 
   function greet() {
     list.append(
-      renderBot({
-        id: "welcome",
-        text: "您好，我是贵博士，遵义市政务服务智能助手。可以问我办事要带哪些材料、在哪里办、要多少钱，也可以预约办理、查询办件进度。",
-        buttons: SUGGESTIONS.map((s) => ({ title: s, payload: s })),
-      }),
+      row(
+        "bot",
+        renderBot({
+          id: "welcome",
+          text: "您好，我是贵博士，遵义市政务服务智能助手。可以问我办事要带哪些材料、在哪里办、要多少钱，也可以预约办理、查询办件进度。",
+          buttons: SUGGESTIONS.map((s) => ({ title: s, payload: s })),
+        }),
+      ),
     );
   }
 
   // ---- a turn --------------------------------------------------------------------------------
   // Turns go to the gateway one at a time, in order: a quick reply tapped while the previous
   // answer is on its way waits for it instead of being dropped or overtaking it.
-  let queue = Promise.resolve();
+  let queueOfTurns = Promise.resolve();
   let pending = 0;
 
   function send(text, shown) {
     text = String(text || "").trim();
-    if (!text) return;
+    if (!text) return Promise.resolve();
     if (text.startsWith("/book_appointment")) {
-      add({ kind: "user", text: shown || "预约办理" });
-      openBooking(serviceOf(text));
-      return;
+      startBooking(serviceOf(text), shown || "预约办理");
+      return Promise.resolve();
     }
-    closeBooking();
-    add({ kind: "user", text: shown || text });
+    const said = add({ kind: "user", text: shown || text });
+    // With the booking form open below the log, the end of the view is the form's end.
+    if (booking) reveal(said);
+    else scrollToEnd();
     pending += 1;
     setBusy(true);
-    queue = queue
+    queueOfTurns = queueOfTurns
       .then(() => turn(text))
       .finally(() => {
         pending -= 1;
         if (!pending) setBusy(false);
       });
+    return queueOfTurns;
   }
 
   async function turn(text) {
+    let first = null;
     try {
       const reply = await api("POST", "/api/chat", { sender_id: state.sender, text, channel: "web" }, CHAT_TIMEOUT_MS);
       const messages = (reply && Array.isArray(reply.messages) ? reply.messages : []).filter(
         (m) => m && (m.text || (m.buttons && m.buttons.length) || m.payload),
       );
-      if (!messages.length) messages.push({ text: "抱歉，这个问题我暂时答不上来，您可以点“转人工”或拨打 12345。" });
+      if (!messages.length) messages.push({ text: `抱歉，这个问题我暂时答不上来，您可以点“转人工”或拨打 ${HOTLINE}。` });
       for (const m of messages) {
-        add({
+        const payload = m.payload && typeof m.payload === "object" ? m.payload : null;
+        if (payload && payload.type === "booking") updateBookings(payload);
+        const el = add({
           kind: "bot",
           turn: `t-${Date.now().toString(36)}-${randomHex(4)}`,
           text: m.text || "",
           buttons: m.buttons || [],
-          payload: m.payload || null,
+          payload,
           sources: m.sources || [],
         });
+        first = first || el;
       }
-      if (messages.some((m) => m.payload && m.payload.type === "handoff")) startInbox();
+      const handoff = messages.find((m) => m.payload && m.payload.type === "handoff");
+      if (handoff) {
+        const p = handoff.payload;
+        startInbox({ open: true, ticket: p.ticket || null, status: p.state || "waiting", position: p.position, open_now: p.open_now });
+      }
     } catch (err) {
-      add({ kind: "bot", text: err.message || FALLBACK, error: true });
+      first = add({ kind: "bot", text: err.message || FALLBACK, error: true });
     }
+    if (first) reveal(first);
   }
 
   function serviceOf(payload) {
@@ -572,13 +863,32 @@
   }
 
   // ---- booking: a small form that talks to the services API directly -------------------------
+  // It stays open while the resident asks something else, and comes back after a reload;
+  // what they typed is only thrown away when they say so.
   let booking = null;
+
+  function startBooking(service, shown) {
+    if (booking && booking.service === service) {
+      booking.show();
+      return;
+    }
+    const begin = () => {
+      add({ kind: "user", text: shown });
+      openBooking(service, null, true);
+    };
+    if (booking && booking.filled()) {
+      booking.ask(`要改为预约「${service || "其他事项"}」吗？这张表里已填写的信息会被清除。`, "改为预约这一项", begin);
+      return;
+    }
+    begin();
+  }
 
   function closeBooking() {
     if (booking) {
-      booking.remove();
+      booking.el.remove();
       booking = null;
     }
+    tab.remove("booking");
   }
 
   function isoDay(date) {
@@ -590,21 +900,86 @@
     return h("label", { class: "gb-field" }, h("span", { class: "gb-label" }, label), control);
   }
 
-  async function openBooking(service) {
-    closeBooking();
+  async function openBooking(service, draft, focus) {
+    if (booking) {
+      booking.el.remove();
+      booking = null;
+    }
     const status = h("p", { class: "gb-status", role: "status" }, "正在查询可预约的大厅…");
     const error = h("p", { class: "gb-error", role: "alert" });
+    const question = h("div", { class: "gb-confirm" });
+    question.hidden = true;
     const form = h(
       "form",
       { class: "gb-msg gb-bot gb-booking", "aria-label": `预约办理：${service || "政务服务事项"}`, novalidate: true },
       h("h3", {}, `预约办理${service ? `「${service}」` : ""}`),
       status,
     );
-    booking = row("bot", form);
-    list.append(booking);
-    scrollToEnd();
+    const el = h("div", { class: "gb-row gb-row-bot" }, form);
+    dock.append(el);
 
-    let offers;
+    let offers = [];
+    let chosenSlot = draft && typeof draft.slot === "string" ? draft.slot : null;
+    const controls = {};
+    const saved = () => ({
+      service,
+      hall_id: offers.length ? offers[Number(controls.hall.value)].hall_id : draft && draft.hall_id,
+      service_id: offers.length ? offers[Number(controls.hall.value)].service_id : draft && draft.service_id,
+      day: controls.day ? controls.day.value : draft && draft.day,
+      slot: chosenSlot,
+      name: controls.name ? controls.name.value : draft && draft.name,
+      id_number: controls.idNumber ? controls.idNumber.value : draft && draft.id_number,
+      phone: controls.phone ? controls.phone.value : draft && draft.phone,
+    });
+    const remember = () => tab.set("booking", saved());
+
+    const current = {
+      el,
+      service,
+      filled() {
+        const s = saved();
+        return Boolean(s.slot || (s.name || "").trim() || (s.id_number || "").trim() || (s.phone || "").trim());
+      },
+      show() {
+        reveal(el);
+        (controls.hall || form).focus();
+      },
+      // Asks before throwing typed data away; "继续填写" (and Escape) keep it.
+      ask(message, confirmLabel, onConfirm) {
+        const keep = h(
+          "button",
+          { type: "button", class: "gb-secondary", onclick: () => this.dismissQuestion(true) },
+          "继续填写",
+        );
+        const drop = h(
+          "button",
+          {
+            type: "button",
+            class: "gb-primary gb-danger",
+            onclick: () => {
+              question.hidden = true;
+              onConfirm();
+            },
+          },
+          confirmLabel,
+        );
+        question.replaceChildren(h("p", { class: "gb-confirm-text", role: "alert" }, message), h("div", { class: "gb-actions" }, drop, keep));
+        question.hidden = false;
+        reveal(question);
+        keep.focus();
+      },
+      dismissQuestion(focusForm) {
+        if (question.hidden) return false;
+        question.hidden = true;
+        question.replaceChildren();
+        if (focusForm !== false) (controls.hall || form).focus();
+        return true;
+      },
+    };
+    booking = current;
+    remember();
+    if (focus) reveal(el);
+
     try {
       const halls = await api("GET", "/api/services/halls");
       const lists = await Promise.all(
@@ -615,12 +990,12 @@
       status.textContent = err.message;
       return;
     }
+    if (booking !== current) return;
     if (!offers.length) {
-      status.textContent = `暂无可在线预约「${service}」的大厅，请拨打政务服务热线 12345 咨询。`;
+      status.textContent = `暂无可在线预约「${service}」的大厅，请拨打政务服务热线 ${HOTLINE} 咨询。`;
       return;
     }
 
-    let chosenSlot = null;
     const hallSelect = h(
       "select",
       { class: "gb-select", name: "hall" },
@@ -651,18 +1026,39 @@
       maxlength: "11",
       required: true,
     });
+    Object.assign(controls, { hall: hallSelect, day: daySelect, name, idNumber, phone });
     const submit = h("button", { type: "submit", class: "gb-primary" }, "确认预约");
-    const cancel = h("button", {
-      type: "button",
-      class: "gb-secondary",
-      onclick: () => {
-        closeBooking();
-        input.focus();
+    const cancel = h(
+      "button",
+      {
+        type: "button",
+        class: "gb-secondary",
+        onclick: () => {
+          const stop = () => {
+            closeBooking();
+            input.focus();
+          };
+          if (current.filled()) current.ask("放弃这次预约吗？已填写的信息会被清除。", "放弃预约", stop);
+          else stop();
+        },
       },
-    }, "取消");
+      "取消",
+    );
 
-    async function loadSlots() {
+    if (draft) {
+      const index = offers.findIndex((o) => o.hall_id === draft.hall_id && o.service_id === draft.service_id);
+      hallSelect.value = String(Math.max(0, index));
+      if (typeof draft.day === "string" && [...daySelect.options].some((o) => o.value === draft.day)) daySelect.value = draft.day;
+      name.value = typeof draft.name === "string" ? draft.name : "";
+      idNumber.value = typeof draft.id_number === "string" ? draft.id_number : "";
+      phone.value = typeof draft.phone === "string" ? draft.phone : "";
+    }
+
+    let slotQuery = 0;
+    async function loadSlots(wanted) {
+      const asked = ++slotQuery;
       chosenSlot = null;
+      remember();
       slots.replaceChildren();
       const offer = offers[Number(hallSelect.value)];
       if (!daySelect.value) {
@@ -671,41 +1067,50 @@
       }
       slotHint.textContent = "正在查询可预约时段…";
       const query = `service_id=${encodeURIComponent(offer.service_id)}&day=${encodeURIComponent(daySelect.value)}`;
+      let found;
       try {
-        const found = await api("GET", `/api/services/halls/${encodeURIComponent(offer.hall_id)}/slots?${query}`);
-        const free = found.filter((s) => s.remaining > 0);
-        slotHint.textContent = free.length ? "请选择时段：" : "这一天已没有可预约的时段，请换一天。";
-        append(
-          slots,
-          found.map((s) => {
-            const label = String(s.start).slice(11, 16);
-            const full = s.remaining <= 0;
-            const button = h(
-              "button",
-              {
-                type: "button",
-                class: "gb-slot",
-                disabled: full,
-                "aria-pressed": "false",
-                "aria-label": full ? `${label} 已约满` : `${label}，余${s.remaining}个号`,
-              },
-              label,
-            );
-            button.addEventListener("click", () => {
-              chosenSlot = s.start;
-              slots.querySelectorAll(".gb-slot").forEach((b) => b.setAttribute("aria-pressed", "false"));
-              button.setAttribute("aria-pressed", "true");
-            });
-            return button;
-          }),
-        );
+        found = await api("GET", `/api/services/halls/${encodeURIComponent(offer.hall_id)}/slots?${query}`);
       } catch (err) {
-        slotHint.textContent = err.message;
+        if (asked === slotQuery) slotHint.textContent = err.message;
+        return;
       }
+      if (asked !== slotQuery) return;
+      const free = found.filter((s) => s.remaining > 0);
+      slotHint.textContent = free.length ? "请选择时段：" : "这一天已没有可预约的时段，请换一天。";
+      const buttons = found.map((s) => {
+        const label = String(s.start).slice(11, 16);
+        const full = s.remaining <= 0;
+        const button = h(
+          "button",
+          {
+            type: "button",
+            class: "gb-slot",
+            disabled: full,
+            "aria-pressed": "false",
+            "aria-label": full ? `${label} 已约满` : `${label}，余${s.remaining}个号`,
+          },
+          label,
+        );
+        button.addEventListener("click", () => {
+          chosenSlot = s.start;
+          slots.querySelectorAll(".gb-slot").forEach((b) => b.setAttribute("aria-pressed", "false"));
+          button.setAttribute("aria-pressed", "true");
+          remember();
+        });
+        if (wanted && s.start === wanted && !full) {
+          chosenSlot = s.start;
+          button.setAttribute("aria-pressed", "true");
+        }
+        return button;
+      });
+      append(slots, buttons);
+      if (wanted && !chosenSlot) slotHint.textContent = "您之前选的时段已约满，请重新选择：";
+      remember();
     }
 
-    hallSelect.addEventListener("change", loadSlots);
-    daySelect.addEventListener("change", loadSlots);
+    hallSelect.addEventListener("change", () => loadSlots(null));
+    daySelect.addEventListener("change", () => loadSlots(null));
+    for (const control of [name, idNumber, phone]) control.addEventListener("input", remember);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.textContent = "";
@@ -727,7 +1132,7 @@
           channel: "web",
         });
         closeBooking();
-        add({ kind: "booking", booking: result });
+        reveal(add({ kind: "booking", booking: result, status: result.status }));
         input.focus();
       } catch (err) {
         error.textContent = err.message;
@@ -746,40 +1151,87 @@
       field("手机号", phone),
       error,
       h("div", { class: "gb-actions" }, submit, cancel),
+      question,
     ]);
-    scrollToEnd();
-    hallSelect.focus();
+    if (daySelect.value) await loadSlots(chosenSlot);
+    if (booking !== current) return;
+    if (focus) {
+      reveal(el);
+      hallSelect.focus();
+    }
   }
 
-  // ---- a human agent's replies while a handoff is open: polled from /api/chat/inbox ----------
+  // ---- a person instead of the assistant: the queue, and the agent's replies ------------------
+  // Polled from /api/chat/inbox while a handoff is open. position, hours and open_now may be
+  // missing from older gateways: then they are not shown.
   const INBOX_POLL_MS = 4000;
-  let inboxPolling = false;
+  let inboxTimer = null;
+  let inboxBusy = false;
 
-  function startInbox() {
-    store.set("inboxOpen", true);
-    if (!inboxPolling) {
-      inboxPolling = true;
-      pollInbox();
+  function showQueue(view) {
+    if (!view || view.open !== true) {
+      queue.hidden = true;
+      queueText.textContent = "";
+      return;
     }
+    const claimed = view.status === "claimed";
+    const ticket = typeof view.ticket === "string" && view.ticket ? `（工单号 ${view.ticket}）` : "";
+    const lines = [];
+    if (claimed) {
+      lines.push(`人工客服已接入${ticket}，请直接输入您想说的话`);
+    } else {
+      // While waiting: the place in the queue, and when someone can be expected.
+      const place = Number.isInteger(view.position) && view.position > 0 ? `，您排在第 ${view.position} 位` : "";
+      lines.push(`排队中${place}${ticket}`);
+      if (typeof view.hours === "string" && view.hours.trim()) lines.push(`人工服务时间：${view.hours.trim()}`);
+      if (view.open_now === false) lines.push(`现在不在服务时间，上班后按顺序回复；急事请拨 ${HOTLINE}`);
+    }
+    const text = lines.join("\n");
+    if (queueText.textContent !== text) queueText.textContent = text;
+    queue.classList.toggle("gb-claimed", claimed);
+    stopButton.textContent = claimed ? "结束人工" : "结束等待";
+    queue.hidden = false;
+  }
+
+  function startInbox(view) {
+    store.set("inbox", { ...store.get("inbox", {}), ...view });
+    showQueue(store.get("inbox", null));
+    pollInbox();
   }
 
   async function pollInbox() {
-    if (store.get("inboxOpen", false) !== true) {
-      inboxPolling = false;
-      return;
-    }
+    clearTimeout(inboxTimer);
+    inboxTimer = null;
+    const known = store.get("inbox", null);
+    if (!known || known.open !== true || inboxBusy) return;
+    inboxBusy = true;
     const after = Number(store.get("inboxAfter", 0)) || 0;
     try {
       const inbox = await api("GET", `/api/chat/inbox?sender_id=${encodeURIComponent(state.sender)}&after=${after}`);
+      let first = null;
       for (const m of inbox.messages || []) {
-        add({ kind: "bot", text: `人工客服：${m.text}` });
+        const el = add({ kind: "agent", text: `${AGENT_PREFIX}${m.text}` });
+        first = first || el;
         store.set("inboxAfter", m.id);
       }
-      if (!inbox.open) store.set("inboxOpen", false);
+      if (first) reveal(first);
+      const view = {
+        open: inbox.open === true,
+        status: inbox.status,
+        ticket: inbox.ticket,
+        position: inbox.position,
+        hours: inbox.hours,
+        open_now: inbox.open_now,
+      };
+      store.set("inbox", view);
+      showQueue(view);
     } catch {
       /* offline for a moment: the next poll tries again */
+    } finally {
+      inboxBusy = false;
     }
-    setTimeout(pollInbox, INBOX_POLL_MS);
+    const now = store.get("inbox", null);
+    if (now && now.open === true) inboxTimer = setTimeout(pollInbox, INBOX_POLL_MS);
   }
 
   // ---- start ---------------------------------------------------------------------------------
@@ -787,6 +1239,15 @@
   greet();
   for (const entry of state.history) list.append(render(entry));
   document.body.append(host);
+  syncModal();
+  const draft = tab.get("booking", null);
+  if (draft && typeof draft === "object" && typeof draft.service === "string") openBooking(draft.service, draft, false);
   if (state.open) openPanel(false);
-  if (store.get("inboxOpen", false) === true) startInbox();
+  const inbox = store.get("inbox", null);
+  if (inbox && inbox.open === true) {
+    showQueue(inbox);
+    pollInbox();
+  } else if (store.get("inboxOpen", false) === true) {
+    startInbox({ open: true }); // saved by an earlier version of the widget
+  }
 })();
