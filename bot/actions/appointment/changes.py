@@ -43,7 +43,8 @@ class ActionRouteAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
-        if RESCHEDULE.search(text):
+        tapped = common.entity(tracker, "appointment_task")  # the booking card's 改约 button
+        if tapped == "reschedule" or RESCHEDULE.search(text):
             task = "reschedule"
         elif common.intent_of(tracker) == "cancel_appointment":
             task = "cancel"
@@ -51,7 +52,7 @@ class ActionRouteAppointment(Action):
             task = "book"
         events: list[EventType] = [SlotSet(slot, None) for slot in common.BOOKING_SLOTS]
         events.append(SlotSet("appointment_task", task))
-        code = common.booking_code_in(text)
+        code = common.entity(tracker, "booking_code") or common.booking_code_in(text)
         if code and task != "book":
             events.append(SlotSet("booking_code", code))
         # 帮我约明天上午 / 改到下周三: the day is kept and checked once the hall is known.
