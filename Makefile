@@ -11,6 +11,7 @@ setup:
 
 model: setup
 	@$(PY) -m indexer.e5_convert
+	@$(PY) -m indexer.onnx_export
 
 index: model
 	@$(PY) -m indexer build
