@@ -22,6 +22,10 @@ def training_inputs(settings: Settings) -> list[Path]:
     files += sorted(settings.index.jieba_dict_dir.glob("*.txt"))
     # The normaliser rewrites training examples with these terms (bot/nlu/normalizer.py).
     files += sorted(settings.index.index_dir.glob("typo_terms.txt"))
+    # The dense featurizer's features come from the ONNX export beside the model directory
+    # (indexer.onnx_encoder.onnx_dir; core cannot import indexer).
+    model = settings.index.model_path
+    files += sorted(model.parent.glob(f"{model.name}-onnx/export.json"))
     return files
 
 

@@ -29,6 +29,7 @@ def evidence() -> IntentEvidence:
         ("complaint", "公司年报忘记报了现在被列入异常名录了好麻烦哦咋个补报"),
         ("complaint", "烦死了，低保申请交上去两个月了，正常审批一般要多长时间"),
         ("complaint", "办事要跑几趟"),
+        ("complaint", "补办太慢了，烦得很，现在去银行网点办是不是能当场拿卡"),
         ("check_status", "我屋头要装修房子 公积金取得出来不"),
         ("check_status", "驾驶证有效期满换证需要体检吗"),
         ("cancel_appointment", "单位把我辞退了，我该去办啥子"),
