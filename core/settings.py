@@ -228,7 +228,11 @@ class WeChatSettings(BaseModel):
         default=1800, ge=60, description="How long “回复 1 …” keeps pointing at the last offered options"
     )
     reply_max_bytes: int = Field(
-        default=2000, ge=200, le=2048, description="UTF-8 bytes per text part; WeChat caps replies at 2048"
+        default=1000,
+        ge=200,
+        le=2048,
+        description="UTF-8 bytes per text part (WeChat caps replies at 2048): about 300 characters, "
+        "one phone screen, so the essentials and the options are read first",
     )
 
 

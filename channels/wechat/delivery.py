@@ -1,9 +1,12 @@
-"""Answers that miss the passive-reply window go out through the customer-service message API.
+"""Answers that are not a passive reply go out through the customer-service message API.
 
-Sends run in the background, in order, each retried with doubling pauses; a part that still fails
-is logged and recorded in a failure log (newest 1000) that ``python -m channels.wechat resend``
-retries: Redis's ``failed-sends`` list when Redis is configured, so every gateway's failures are
-in one place, otherwise a JSON-lines file, so that failures outlive the gateway process.
+Sends run in the background, each retried with doubling pauses, and one resident's sends form one
+queue in this process: part 2 goes out only once WeChat accepted part 1, and a later answer (or an
+agent's message) waits for an earlier one, so the resident reads them in the order they were made.
+A part that still fails is logged and recorded, and so are the parts queued behind it, unsent (sent
+alone they would arrive above the part they follow). The failure log (newest 1000), which ``python
+-m channels.wechat resend`` retries, is Redis's ``failed-sends`` list when Redis is configured, so
+every gateway's failures are in one place, otherwise a JSON-lines file that outlives the process.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import fcntl
 import json
 import logging
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -113,16 +116,22 @@ class ResendReport(BaseModel):
 
 
 async def resend_failures(client: GatewayWeChatClient, log: FailureLog) -> ResendReport:
-    """Try every recorded failure once more, in order; those failing again are recorded again."""
+    """Try every recorded failure once more, in order; those failing again are recorded again, and
+    so are a resident's later ones, untried, so that they never overtake the part they follow."""
     sent = failed = 0
+    stuck: dict[str, str] = {}  # openid → why its first part failed again
     for failure in await log.take():
-        try:
-            await asyncio.to_thread(send_text, client, failure.openid, failure.text)
-        except (WeChatClientException, requests.RequestException) as error:
-            failed += 1
-            await log.record(failure.model_copy(update={"error": str(error), "at": time.time()}))
-        else:
+        error = stuck.get(failure.openid)
+        if error is None:
+            try:
+                await asyncio.to_thread(send_text, client, failure.openid, failure.text)
+            except (WeChatClientException, requests.RequestException) as refused:
+                error = stuck[failure.openid] = str(refused)
+        if error is None:
             sent += 1
+        else:
+            failed += 1
+            await log.record(failure.model_copy(update={"error": error, "at": time.time()}))
     return ResendReport(sent=sent, failed=failed)
 
 
@@ -144,17 +153,21 @@ class Delivery:
         self._attempts = settings.send_attempts
         self._backoff = settings.send_backoff_seconds
         self._pending: set[asyncio.Task[None]] = set()
+        self._queues: dict[str, asyncio.Task[None]] = {}  # openid → its latest send job
 
     def send_later(self, openid: str, parts: list[str]) -> None:
-        self._spawn(self._send_all(openid, parts))
+        """Queue ``parts`` for ``openid``, after whatever is queued for them already."""
+        ready: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        ready.set_result(parts)
+        self._enqueue(openid, ready)
 
     def send_when_ready(self, answer: asyncio.Task[list[str]], openid: str) -> None:
-        """Send ``answer``'s parts once the still-running turn finishes."""
+        """Queue ``answer``'s parts now, to be sent once the still-running turn finishes."""
+        self._enqueue(openid, answer)
 
-        async def wait_then_send() -> None:
-            await self._send_all(openid, await answer)
-
-        self._spawn(wait_then_send())
+    def busy(self, openid: str) -> bool:
+        """Sends to ``openid`` are queued or under way here: a passive reply now would overtake them."""
+        return openid in self._queues
 
     async def drain(self, timeout: float) -> None:
         """Let pending sends finish (shutdown, tests); whatever is left is cancelled."""
@@ -166,28 +179,56 @@ class Delivery:
     async def failures(self) -> list[DeliveryFailure]:
         return await self._failures.entries()
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _enqueue(self, openid: str, parts: Awaitable[list[str]]) -> None:
+        before = self._queues.get(openid)
+
+        async def in_turn() -> None:
+            if before is not None:
+                await asyncio.wait({before})  # never raises, even if that job was cancelled
+            await self._send_all(openid, await parts)
+
+        task = self._spawn(in_turn())
+        self._queues[openid] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._queues.get(openid) is done:
+                del self._queues[openid]
+
+        task.add_done_callback(forget)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
         # The loop keeps only weak references to tasks; hold them until they finish.
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        return task
 
     async def _send_all(self, openid: str, parts: list[str]) -> None:
-        for part in parts:
-            if part:
-                await self._send(openid, part)
+        parts = [part for part in parts if part]
+        for n, part in enumerate(parts):
+            error = await self._send(openid, part)
+            if error is not None:
+                await self._give_up(openid, parts[n:], error)
+                return
 
-    async def _send(self, openid: str, text: str) -> None:
-        error: Exception | None = None
+    async def _send(self, openid: str, text: str) -> str | None:
+        """None once WeChat accepted ``text``; otherwise why the last try failed."""
+        error = ""
         for attempt in range(self._attempts):
             if attempt:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
             try:
                 await asyncio.to_thread(send_text, self._client, openid, text)
-                return
+                return None
             except (WeChatClientException, requests.RequestException) as failed:
-                error = failed
+                error = str(failed)
                 log.warning("wechat send to %s failed (try %d): %s", openid, attempt + 1, failed)
-        failure = DeliveryFailure(openid=openid, text=text, error=str(error), at=time.time())
-        log.error(json.dumps({"event": "wechat_send_failed", "openid": openid, "error": failure.error}))
-        await self._failures.record(failure)
+        return error
+
+    async def _give_up(self, openid: str, parts: list[str], error: str) -> None:
+        log.error(
+            json.dumps({"event": "wechat_send_failed", "openid": openid, "error": error, "parts": len(parts)})
+        )
+        for n, text in enumerate(parts):
+            why = error if n == 0 else f"未发送：排在发送失败的上一段之后（{error}）"
+            await self._failures.record(DeliveryFailure(openid=openid, text=text, error=why, at=time.time()))

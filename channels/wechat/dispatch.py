@@ -3,29 +3,43 @@
 WeChat waits 5 s for a passive reply and then retries the same message, up to three times.
 Every message is claimed once in the store (``SET NX``, shared across gateways with Redis):
 
-* the claimer runs the turn; if it finishes before the deadline the first part is the passive
-  reply and the store keeps it as ``done``; otherwise the claimer answers "success" (WeChat then
-  stops retrying), marks the message ``deferred`` and the answer goes out through the
-  customer-service API when ready;
+* the claimer runs the turn; if it finishes before the deadline as a single part, that part is
+  the passive reply and the store keeps it as ``done``; otherwise the claimer answers "success"
+  (WeChat then stops retrying), marks the message ``deferred`` and the answer goes out through
+  the customer-service API;
 * a retry that finds the claim waits for it to settle, then repeats the passive reply
   (WeChat dropped the first one) or answers "success" when the answer is deferred.
+
+An answer in several parts goes out whole through the customer-service API, part after part,
+with "success" as the passive reply. Replying passively with the first part and sending the rest
+through the API cannot guarantee the order the resident sees: the passive reply still travels
+through WeChat's callback machinery after our HTTP response (or is lost and replayed on a retry)
+while the API sends take another path, and residents saw the tail above the head. Sending the tail
+only after our response completed (a Starlette BackgroundTask) narrows the race without closing
+it: the response completes when WeChat has our bytes, not when the phone shows them. What we can
+rely on is one path: each part sent only after WeChat accepted the one before (channels.wechat.
+delivery queues them per resident). For the same reason a single-part answer is not passive either
+while earlier sends to that resident are still queued in this process. The cost: long answers
+depend on the customer-service API (which the deferred answers needed already) and arrive about
+one API round trip later.
+
+A bare number is read against the options shown last (channels.wechat.options): it picks one, pages
+on ("0"), or gets the list again; it never reaches the dialogue as a number by accident.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
-import unicodedata
 from typing import Any, Protocol
 
-from channels.messages import Button, ChatResponse
+from channels.messages import ChatResponse
 from channels.wechat.delivery import Delivery
 from channels.wechat.halls import HallDirectory
 from channels.wechat.inbound import Answer, Ask, Ignore, classify
-from channels.wechat.render import render, split_text
+from channels.wechat.options import Choose, OfferBook, Show, interpret
+from channels.wechat.render import pack, render, split_text
 from channels.wechat.store import Store
 from core.settings import WeChatSettings
 
@@ -36,7 +50,6 @@ _PROCESSING = "processing"
 _DEFERRED = "deferred"
 _DONE = "done:"
 _POLL_SECONDS = 0.05
-_OPTION_NUMBER = re.compile(r"^\s*([0-9０-９]{1,2})\s*[.。、]?\s*$")
 
 
 class Turns(Protocol):
@@ -61,6 +74,7 @@ class WeChatDispatcher:
         self._delivery = delivery
         self._halls = halls
         self._busy_text = busy_text
+        self._offers = OfferBook(store, settings.options_ttl_seconds)
 
     async def answer(self, message: Any, turns: Turns, received_at: float) -> str | None:
         """The passive reply text, or None for "success" (nothing now, maybe a send later).
@@ -81,13 +95,13 @@ class WeChatDispatcher:
             await self._store.put(key, _DEFERRED, ttl)
             self._delivery.send_when_ready(work, openid)
             return None
-        if not parts:
-            await self._store.put(key, _DEFERRED, ttl)
-            return None
-        await self._store.put(key, _DONE + parts[0], ttl)
-        if parts[1:]:
-            self._delivery.send_later(openid, parts[1:])
-        return parts[0]
+        if len(parts) == 1 and not self._delivery.busy(openid):
+            await self._store.put(key, _DONE + parts[0], ttl)
+            return parts[0]
+        await self._store.put(key, _DEFERRED, ttl)
+        if parts:
+            self._delivery.send_later(openid, parts)
+        return None
 
     async def _settled(self, key: str, deadline: float) -> str | None:
         """A retry: wait for the first delivery of this message to decide, within our own deadline."""
@@ -102,46 +116,34 @@ class WeChatDispatcher:
     async def _produce(self, message: Any, turns: Turns) -> list[str]:
         """The reply parts; never raises, so that an answer (or an apology) always exists."""
         limit = self._settings.reply_max_bytes
+        openid = str(message.source)
         try:
             action = classify(message, self._halls)
             if isinstance(action, Ignore):
                 return []
             if isinstance(action, Answer):
                 return split_text(action.text, limit)
-            return await self._ask(str(message.source), action, str(message.type), turns)
+            return await self._ask(openid, action, str(message.type), turns)
         except Exception:
             log.exception("wechat turn failed")
             return split_text(self._busy_text, limit)
 
     async def _ask(self, openid: str, action: Ask, kind: str, turns: Turns) -> list[str]:
-        text = await self._chosen_option(openid, action.text) or action.text
+        limit = self._settings.reply_max_bytes
+        text = action.text
+        outcome = interpret(text, await self._offers.get(openid))
+        if isinstance(outcome, Show):
+            if outcome.offer is not None:
+                await self._offers.keep(openid, outcome.offer)
+            return pack("", outcome.text, limit)
+        if isinstance(outcome, Choose):
+            text = outcome.payload
         response = await turns.handle(f"{CHANNEL}:{openid}", text, CHANNEL, {"wechat_msg_type": kind})
-        rendered = render(response, self._settings.reply_max_bytes)
-        await self._remember_options(openid, rendered.options)
+        rendered = render(response, limit)
+        await self._offers.keep(openid, rendered.offer)
         if not any(part.strip() for part in rendered.parts):
-            return split_text(self._busy_text, self._settings.reply_max_bytes)
+            return split_text(self._busy_text, limit)
         return rendered.parts
-
-    async def _chosen_option(self, openid: str, text: str) -> str | None:
-        """The payload of option N when the resident answers just "N" to numbered options."""
-        match = _OPTION_NUMBER.match(text)
-        if not match:
-            return None
-        stored = await self._store.get(f"options:{openid}")
-        if stored is None:
-            return None
-        payloads: list[str] = json.loads(stored)
-        number = int("".join(str(unicodedata.digit(c)) for c in match.group(1)))
-        return payloads[number - 1] if 1 <= number <= len(payloads) else None
-
-    async def _remember_options(self, openid: str, options: list[Button]) -> None:
-        key = f"options:{openid}"
-        if options:
-            payloads = json.dumps([b.payload for b in options], ensure_ascii=False)
-            await self._store.put(key, payloads, self._settings.options_ttl_seconds)
-        else:
-            # Old options must not answer a "1" meant for something else.
-            await self._store.delete(key)
 
 
 def dedupe_key(message: Any) -> str:

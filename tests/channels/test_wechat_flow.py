@@ -4,6 +4,7 @@ wechatpy, and a fake WeChat API on loopback recording customer-service sends and
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import time
 from collections.abc import Iterator
@@ -15,22 +16,33 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # wechat_fake, whatever pytest's import mode
 
 from wechat_fake import (
+    AGE,
+    GUIDE,
+    GUIDE_NAME,
     LONG,
+    LONG_WITH_OPTIONS,
+    SLOT_STARTS,
+    SLOTS,
     SLOW,
     WITH_BUTTONS,
     CannedTurns,
     FakeWeChatAPI,
     Gateway,
     Resident,
+    assert_within_budget,
     make_settings,
     run_gateway,
     serve,
     sign,
 )
 
-from channels.wechat import inbound
+from channels.wechat import inbound, options
+from core.settings import WeChatSettings
 
 pytestmark = pytest.mark.e2e
+
+# About two phone screens of Chinese text: the parts residents read, not WeChat's 2048-byte cap.
+PHONE_BUDGET = 1000
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +63,14 @@ def gateway(
 ) -> Iterator[Gateway]:
     # The dialogue layer is built in parallel: CannedTurns stands in for it. Pass None instead to
     # run the real TurnHandler against Rasa.
-    with run_gateway(make_settings(tmp_path_factory.mktemp("wechat"), fake_api[1]), turns) as running:
+    settings = make_settings(tmp_path_factory.mktemp("wechat"), fake_api[1], reply_max_bytes=PHONE_BUDGET)
+    with run_gateway(settings, turns) as running:
         yield running
+
+
+def wechat_settings(gateway: Gateway) -> WeChatSettings:
+    settings: WeChatSettings = gateway.app.state.settings.wechat
+    return settings
 
 
 _openids = iter(range(10**6))
@@ -252,7 +270,78 @@ def test_events_are_deduplicated_by_sender_and_time(gateway: Gateway, turns: Can
     assert turns.calls.count((f"wechat:{someone.openid}", "政策咨询", "wechat")) == 1
 
 
+# --- answers in several parts ------------------------------------------------------------------
+
+
+def test_split_answer_arrives_head_first_through_one_queue(
+    gateway: Gateway, fake_api: tuple[FakeWeChatAPI, str]
+) -> None:
+    """Nothing is shown passively (a head shown that way could land below the tail); each part is
+    sent only once WeChat accepted the one before, and none after the head before the passive
+    reply was delivered."""
+    api, _ = fake_api
+    api.send_seconds = 0.3  # the head is accepted well after "success" reached the resident
+    try:
+        someone = resident(gateway)
+        assert someone.ask(LONG_WITH_OPTIONS) is None  # "success": nothing shown ahead of the parts
+        delivered_at = time.monotonic()
+        api.settled_texts_to(someone.openid, done=lambda texts: "回复 3" in "".join(texts), quiet=0.4)
+        sends = api.sends_to(someone.openid)
+    finally:
+        api.send_seconds = 0.0
+    parts = [send["text"]["content"] for send in sends]
+    assert len(parts) >= 3
+    assert_within_budget(parts, wechat_settings(gateway))
+    numbered = [line for line in "\n".join(parts).splitlines() if line[:1].isdigit()]
+    assert [int(line.split(".")[0]) for line in numbered] == list(range(1, 41))
+    tail = sends[1:]
+    assert all(send["received_at"] > delivered_at for send in tail)
+    for before, after in itertools.pairwise(sends):
+        assert after["received_at"] >= before["accepted_at"]
+
+
+def test_next_answer_waits_for_the_earlier_one(
+    gateway: Gateway, turns: CannedTurns, fake_api: tuple[FakeWeChatAPI, str]
+) -> None:
+    """A quick question after a slow one: its answer is queued behind the slow answer, not shown
+    passively above it."""
+    api, _ = fake_api
+    someone = resident(gateway)
+    assert someone.ask(SLOW) is None
+    assert someone.ask("紧接着问") is None
+    assert api.settled_texts_to(someone.openid, count=2) == [f"慢答：{SLOW}", "答：紧接着问"]
+    assert someone.ask("之后照常") == "答：之后照常"  # nothing queued any more: passive again
+
+
+def test_options_end_the_last_part_whole_and_still_answer_a_number(
+    gateway: Gateway, turns: CannedTurns, fake_api: tuple[FakeWeChatAPI, str]
+) -> None:
+    api, _ = fake_api
+    someone = resident(gateway)
+    assert someone.ask(LONG_WITH_OPTIONS) is None
+    parts = api.settled_texts_to(someone.openid, done=lambda texts: "回复 3" in "".join(texts), quiet=0.3)
+    assert len(parts) >= 2
+    assert_within_budget(parts, wechat_settings(gateway))
+    *earlier, last = parts
+    assert last.endswith("回复 1 预约办理\n回复 2 全部材料\n回复 3 我符合条件吗")
+    assert not any("回复" in part for part in earlier)
+    assert "1. 第1项材料" in parts[0] and "40. 第40项材料" in "\n".join(parts)
+    someone.ask("2")
+    assert turns.calls[-1][1] == f'/ask_materials{{"service": "{GUIDE_NAME}"}}'
+
+
 # --- rendering --------------------------------------------------------------------------------
+
+
+def test_guide_answer_has_one_short_source_line_and_fits_one_part(gateway: Gateway) -> None:
+    """The text's citation and the card's source are one guide: one line, with the sample marker."""
+    reply = resident(gateway).ask(GUIDE)
+    assert reply is not None
+    assert_within_budget([reply], wechat_settings(gateway))
+    sources = [line for line in reply.splitlines() if line.startswith("来源")]
+    assert sources == [f"来源：{GUIDE_NAME} · 2025-10-15 · 示例数据"]
+    assert reply.startswith(f"「{GUIDE_NAME}」：2026年度个人缴费标准为400元")
+    assert reply.endswith("回复 1 预约办理\n回复 2 全部材料\n回复 3 我符合条件吗")
 
 
 def test_numbered_options_map_to_button_payloads(gateway: Gateway, turns: CannedTurns) -> None:
@@ -270,27 +359,73 @@ def test_numbered_options_map_to_button_payloads(gateway: Gateway, turns: Canned
     someone.ask(WITH_BUTTONS)
     someone.ask("２")  # full-width, as Chinese keyboards often type it
     assert turns.calls[-1][1] == "低保申请要带哪些材料"
-    someone.ask("7")  # no seventh option (and the last answer offered none): passed through
-    assert turns.calls[-1][1] == "7"
+
+
+def test_a_number_matching_no_option_never_reaches_the_dialogue(gateway: Gateway, turns: CannedTurns) -> None:
+    someone = resident(gateway)
+    someone.ask(WITH_BUTTONS)
+    asked = len(turns.calls)
+    for number in ("7", "0", "3。"):
+        again = someone.ask(number)
+        assert again == "请回复列表中的数字 1—2：\n回复 1 预约办理\n回复 2 查看材料"
+    assert len(turns.calls) == asked
+    someone.ask("2")  # the options still stand after the reminders
+    assert turns.calls[-1][1] == "低保申请要带哪些材料"
+    hint = someone.ask("1")  # that answer offered nothing: no old option answers a new "1"
+    assert hint == options.NOTHING_PENDING
+    assert len(turns.calls) == asked + 1
+    assert resident(gateway).ask("5") == options.NOTHING_PENDING  # nothing ever offered
+    assert all(text not in {"1", "5", "7", "0"} for text in turns.texts())
+
+
+def test_long_option_list_pages_with_zero(gateway: Gateway, turns: CannedTurns) -> None:
+    """15 slots: the first 8 and "回复 0 更多"; 0 shows 9–15 (the afternoon was lost before), and
+    the numbers mean the same slot whichever page is on screen."""
+    someone = resident(gateway)
+    first = someone.ask(SLOTS)
+    assert first is not None
+    assert first.splitlines()[:2] == ["明天还有这些时段可约，请选择：", ""]
+    assert first.splitlines()[2:] == [
+        *(f"回复 {n} {start}（剩3个）" for n, start in enumerate(SLOT_STARTS[:8], start=1)),
+        "回复 0 更多（共 15 项）",
+    ]
+    asked = len(turns.calls)
+    more = someone.ask("0")
+    assert more is not None and "16:30" in more
+    assert more.splitlines()[1:] == [
+        *(f"回复 {n} {start}（剩3个）" for n, start in enumerate(SLOT_STARTS[8:], start=9)),
+        "回复 0 回到第 1 项",
+    ]
+    reminder = someone.ask("16")
+    assert (
+        reminder is not None
+        and reminder.startswith("请回复列表中的数字 1—15")
+        and "回复 15 16:30" in reminder
+    )
+    back = someone.ask("0")
+    assert back is not None and "回复 1 08:30（剩3个）" in back and "回复 9" not in back
+    assert len(turns.calls) == asked
+    someone.ask("14")
+    assert turns.calls[-1][1] == '/inform{"time": "16:00"}'
+
+
+def test_numbers_answer_a_question_asking_for_a_quantity(gateway: Gateway, turns: CannedTurns) -> None:
+    someone = resident(gateway)
+    reply = someone.ask(AGE)
+    assert reply == "请问申请人今年多大年纪（周岁）？\n\n也可以直接回复“不清楚”"
+    someone.ask("85")
+    assert turns.calls[-1][1] == "85"
 
 
 def test_long_answer_is_split(gateway: Gateway, fake_api: tuple[FakeWeChatAPI, str]) -> None:
     api, _ = fake_api
     someone = resident(gateway)
-    first = someone.ask(LONG)
-    assert first is not None and len(first.encode("utf-8")) <= 2000
-    deadline = time.monotonic() + 10
-    expected_lines = 200
-    while time.monotonic() < deadline:
-        rest = api.texts_to(someone.openid)
-        if sum(len(p.splitlines()) for p in [first, *rest]) >= expected_lines:
-            break
-        time.sleep(0.05)
-    parts = [first, *api.texts_to(someone.openid)]
+    assert someone.ask(LONG) is None
+    parts = api.settled_texts_to(someone.openid, done=lambda texts: "第199条" in "".join(texts), quiet=0.3)
     assert len(parts) >= 4
-    assert all(len(p.encode("utf-8")) <= 2000 for p in parts)
+    assert_within_budget(parts, wechat_settings(gateway))
     lines = "\n".join(parts).splitlines()
-    assert lines[0].startswith("第0条") and lines[-1].startswith("第199条") and len(lines) == expected_lines
+    assert lines[0].startswith("第0条") and lines[-1].startswith("第199条") and len(lines) == 200
 
 
 # --- bad input --------------------------------------------------------------------------------

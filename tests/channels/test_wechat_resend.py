@@ -16,9 +16,14 @@ sys.path.insert(0, str(Path(__file__).parent))  # wechat_fake, whatever pytest's
 from wechat_fake import (
     APP_ID,
     APP_SECRET,
+    LONG_WITH_OPTIONS,
+    CannedTurns,
     FakeWeChatAPI,
+    Resident,
+    make_settings,
     redis_or_skip,
     redis_prefix,
+    run_gateway,
     serve,
 )
 
@@ -29,6 +34,7 @@ from channels.wechat.delivery import (
     StoreFailureLog,
     failure_log,
 )
+from channels.wechat.runtime import WeChatRuntime
 from channels.wechat.store import MemoryStore, RedisStore
 from core.settings import get_settings
 
@@ -95,14 +101,16 @@ def test_resend_sends_recorded_failures_and_keeps_those_failing_again(
 
     api.fail_sends = 1  # WeChat still refuses the first one
     assert command.main(["resend"]) == 1
-    assert "成功 2 条，仍失败 1 条" in capsys.readouterr().out
-    assert api.texts_to("oLostA") == ["第二段"] and api.texts_to("oLostB") == ["答复"]
-    [left] = asyncio.run(log.entries())
-    assert (left.openid, left.text) == ("oLostA", "第一段") and "system error" in left.error
+    assert "成功 1 条，仍失败 2 条" in capsys.readouterr().out
+    # oLostA's second part waits for its first: sent alone it would land above it.
+    assert api.texts_to("oLostA") == [] and api.texts_to("oLostB") == ["答复"]
+    left = asyncio.run(log.entries())
+    assert [(f.openid, f.text) for f in left] == [("oLostA", "第一段"), ("oLostA", "第二段")]
+    assert all("system error" in f.error for f in left)
 
     assert command.main(["resend"]) == 0
-    assert "成功 1 条，仍失败 0 条" in capsys.readouterr().out
-    assert api.texts_to("oLostA") == ["第二段", "第一段"]
+    assert "成功 2 条，仍失败 0 条" in capsys.readouterr().out
+    assert api.texts_to("oLostA") == ["第一段", "第二段"]
     assert asyncio.run(log.entries()) == []
     assert command.main(["resend"]) == 0
     assert "成功 0 条，仍失败 0 条" in capsys.readouterr().out
@@ -139,3 +147,46 @@ def test_resend_reads_the_shared_redis_list(
         assert asyncio.run(left()) == []
     assert api.texts_to("oRedisLost") == ["迟到的答复"]
     assert not (tmp_path / "failed-sends.jsonl").exists()
+
+
+def test_a_part_that_fails_holds_back_the_rest_until_resent(
+    fake_api: tuple[FakeWeChatAPI, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """WeChat refuses the head of a split answer: the tail is not sent ahead of it; the resend
+    command later delivers the whole answer in order."""
+    api, url = fake_api
+    api.fail_sends = 2
+    settings = make_settings(tmp_path, url, send_attempts=2, reply_max_bytes=1000)
+    with run_gateway(settings, CannedTurns()) as gateway:
+        someone = Resident(gateway.url, "oHeadLost")
+        assert someone.ask(LONG_WITH_OPTIONS) is None
+        runtime: WeChatRuntime = gateway.app.state.wechat
+        failed = recorded_failures(runtime)
+    assert api.sends == []
+    assert len(failed) >= 2 and {f.openid for f in failed} == {"oHeadLost"}
+    assert "system error" in failed[0].error and all("未发送" in f.error for f in failed[1:])
+
+    configure(monkeypatch, url, tmp_path)
+    assert command.main(["resend"]) == 0
+    assert f"成功 {len(failed)} 条，仍失败 0 条" in capsys.readouterr().out
+    parts = api.texts_to("oHeadLost")
+    assert parts == [f.text for f in failed]
+    assert parts[0].startswith("1. 第1项材料") and parts[-1].endswith("回复 3 我符合条件吗")
+
+
+def recorded_failures(runtime: WeChatRuntime, quiet: float = 0.5) -> list[DeliveryFailure]:
+    """The gateway's failure log once nothing was added to it for ``quiet`` seconds."""
+    deadline = time.monotonic() + 10
+    failures: list[DeliveryFailure] = []
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        now = asyncio.run(runtime.delivery.failures())
+        if len(now) != len(failures):
+            failures, since = now, time.monotonic()
+        elif failures and time.monotonic() - since >= quiet:
+            break
+        time.sleep(0.05)
+    return failures

@@ -16,10 +16,12 @@ import redis
 sys.path.insert(0, str(Path(__file__).parent))  # wechat_fake, whatever pytest's import mode
 
 from wechat_fake import (
+    SLOTS,
     SLOW,
     WITH_BUTTONS,
     CannedTurns,
     FakeWeChatAPI,
+    Gateway,
     Resident,
     make_settings,
     redis_or_skip,
@@ -153,15 +155,42 @@ def test_two_gateways_sharing_redis_answer_a_message_once(
                 return [at_a.read(r) for r in await asyncio.gather(*sent)]
 
         assert asyncio.run(retries_everywhere(slow_xml)) == [None, None, None]
+        # Sent once, by one gateway; until then that gateway queues this resident's next answers.
+        wait_for(lambda: api.sends)
+        time.sleep(0.5)
         assert set(asyncio.run(retries_everywhere(fast_xml))) == {"答：两台网关"}
         at_a.ask(WITH_BUTTONS)
         at_b.ask("1")  # options offered by gateway A, chosen at gateway B
-        wait_for(lambda: api.sends)
-        time.sleep(0.5)
     assert len(turns_a.calls) + len(turns_b.calls) == 4
     assert turns_b.calls[-1][1] == '/book_appointment{"service":"低保申请"}'
     assert api.texts_to("oShared") == [f"慢答：{SLOW}"]
     assert len(api.token_fetches) == 1
+
+
+def test_paging_and_numbers_work_across_gateways(
+    fake_api: tuple[FakeWeChatAPI, str], tmp_path: Path, shared_redis: tuple[str, str]
+) -> None:
+    """The options and the page on screen live in Redis: each message may reach another gateway."""
+    redis_url, prefix = shared_redis
+    turns_a, turns_b = CannedTurns(), CannedTurns()
+    settings = make_settings(tmp_path, fake_api[1], redis_url=redis_url, redis_prefix=prefix)
+    with run_gateway(settings, turns_a) as gateway_a, run_gateway(settings, turns_b) as gateway_b:
+        someone = Resident(gateway_a.url, "oPaging")  # one resident: message ids never repeat
+
+        def ask_at(gateway: Gateway, text: str) -> str | None:
+            someone.base_url = gateway.url
+            return someone.ask(text)
+
+        first = ask_at(gateway_a, SLOTS)
+        assert first is not None and "回复 0 更多（共 15 项）" in first and "16:30" not in first
+        more = ask_at(gateway_b, "0")
+        assert more is not None and "回复 15 16:30（剩3个）" in more
+        reminder = ask_at(gateway_a, "20")  # gateway A shows the page gateway B turned to
+        assert (
+            reminder is not None and reminder.startswith("请回复列表中的数字 1—15") and "回复 15" in reminder
+        )
+        ask_at(gateway_b, "13")
+    assert turns_a.texts() == [SLOTS] and turns_b.texts() == ['/inform{"time": "15:30"}']
 
 
 def test_token_refresh_is_single_across_clients_sharing_redis(

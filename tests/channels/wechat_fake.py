@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +73,7 @@ class FakeWeChatAPI:
     menus: list[dict[str, Any]] = field(default_factory=list)
     fail_sends: int = 0  # answer this many sends with a system error first
     expired_tokens: set[str] = field(default_factory=set)  # sends with these get 42001
+    send_seconds: float = 0.0  # how long WeChat takes to accept a send
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> FastAPI:
@@ -91,6 +92,7 @@ class FakeWeChatAPI:
 
         @api.post("/cgi-bin/message/custom/send")
         async def send(request: Request) -> dict[str, Any]:
+            received_at = time.monotonic()
             body = await request.json()
             with self.lock:
                 if request.query_params.get("access_token") in self.expired_tokens:
@@ -98,7 +100,12 @@ class FakeWeChatAPI:
                 if self.fail_sends > 0:
                     self.fail_sends -= 1
                     return {"errcode": -1, "errmsg": "system error"}
-                self.sends.append({"access_token": request.query_params.get("access_token"), **body})
+                send = {"access_token": request.query_params.get("access_token"), **body}
+                self.sends.append(send | {"received_at": received_at})
+                accepted = len(self.sends) - 1
+            await asyncio.sleep(self.send_seconds)
+            with self.lock:
+                self.sends[accepted]["accepted_at"] = time.monotonic()
             return {"errcode": 0, "errmsg": "ok"}
 
         @api.post("/cgi-bin/menu/create")
@@ -111,7 +118,33 @@ class FakeWeChatAPI:
         return api
 
     def texts_to(self, openid: str) -> list[str]:
-        return [s["text"]["content"] for s in self.sends if s["touser"] == openid]
+        return [s["text"]["content"] for s in self.sends_to(openid)]
+
+    def sends_to(self, openid: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(s) for s in self.sends if s["touser"] == openid]
+
+    def settled_texts_to(
+        self,
+        openid: str,
+        count: int = 1,
+        done: Callable[[list[str]], bool] | None = None,
+        quiet: float = 0.8,
+        timeout: float = 15.0,
+    ) -> list[str]:
+        """The texts sent to ``openid`` once ``done`` holds for them (or, without ``done``, once at
+        least ``count`` arrived), and then none followed for ``quiet`` seconds."""
+        finished = done or (lambda texts: len(texts) >= count)
+        deadline = time.monotonic() + timeout
+        seen, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            texts = self.texts_to(openid)
+            if len(texts) != seen:
+                seen, since = len(texts), time.monotonic()
+            elif finished(texts) and time.monotonic() - since >= quiet:
+                break
+            time.sleep(0.02)
+        return self.texts_to(openid)
 
     def wait_for_sends(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
@@ -124,6 +157,48 @@ SLOW = "慢问题"
 WITH_BUTTONS = "有选项"
 LONG = "长回答"
 BROKEN = "出错"
+GUIDE = "医保交好多钱"
+LONG_WITH_OPTIONS = "长回答带选项"
+SLOTS = "明天有哪些时段"
+AGE = "核对条件"
+
+GUIDE_NAME = "城乡居民基本医疗保险参保缴费"
+SAMPLE_NOTICE = "示例数据，以贵州政务服务网公布为准"
+# 08:30–12:00 and 13:00–17:00 in half hours: 15 slots, the afternoon ones last.
+SLOT_STARTS = ["08:30", *(f"{h:02d}:{m:02d}" for h in (9, 10, 11, 13, 14, 15, 16) for m in (0, 30))]
+
+
+def guide_answer(body: str) -> OutgoingMessage:
+    """A guide answer as the answering core sends it: a citation in the text and the same source
+    in the card, plus the next steps."""
+    citation = f"来源：《{GUIDE_NAME}》办事指南 · 遵义市医疗保障局 · 更新于2025年10月15日（{SAMPLE_NOTICE}）"
+    return OutgoingMessage(
+        text=f"{body}\n{citation}",
+        buttons=[
+            Button(title="预约办理", payload=f'/book_appointment{{"service": "{GUIDE_NAME}"}}'),
+            Button(title="全部材料", payload=f'/ask_materials{{"service": "{GUIDE_NAME}"}}'),
+            Button(title="我符合条件吗", payload=f'/ask_eligibility{{"service": "{GUIDE_NAME}"}}'),
+        ],
+        payload={"type": "guide_card", "service": GUIDE_NAME},
+        sources=[
+            Source(
+                title=GUIDE_NAME,
+                section="收费标准",
+                department="遵义市医疗保障局",
+                updated="2025-10-15",
+                notice=SAMPLE_NOTICE,
+                url="https://zwfw.guizhou.gov.cn/",
+            )
+        ],
+    )
+
+
+GUIDE_BODY = (
+    f"「{GUIDE_NAME}」：2026年度个人缴费标准为400元/人/年（示例），财政另给予补助。"
+    "集中缴费期为2025年9月1日—2025年12月31日（示例），在集中缴费期内缴费的，2026年1月1日起享受医保待遇。"
+    "首次参保需先做参保登记，之后每年直接缴费即可，由税务部门征收。可在“贵州税务”APP、微信“贵州医保”"
+    "小程序或村（社区）代收点缴费。"
+)
 
 
 @dataclass
@@ -157,6 +232,30 @@ class CannedTurns:
             )
         if text == BROKEN:
             raise RuntimeError("dialogue layer exploded")
+        if text == GUIDE:
+            return ChatResponse(messages=[guide_answer(GUIDE_BODY)])
+        if text == LONG_WITH_OPTIONS:
+            lines = [
+                f"{n}. 第{n}项材料：居民身份证或户口簿原件，复印件一份，可用电子证照。" for n in range(1, 41)
+            ]
+            return ChatResponse(messages=[guide_answer("\n".join(lines))])
+        if text == SLOTS:
+            buttons = [
+                Button(title=f"{start}（剩3个）", payload=f'/inform{{"time": "{start}"}}')
+                for start in SLOT_STARTS
+            ]
+            return ChatResponse(
+                messages=[OutgoingMessage(text="明天还有这些时段可约，请选择：", buttons=buttons)]
+            )
+        if text == AGE:
+            return ChatResponse(
+                messages=[
+                    OutgoingMessage(
+                        text="请问申请人今年多大年纪（周岁）？",
+                        buttons=[Button(title="不清楚", payload="不清楚")],
+                    )
+                ]
+            )
         return reply(f"答：{text}")
 
     def texts(self) -> list[str]:
@@ -165,6 +264,15 @@ class CannedTurns:
 
 def reply(text: str) -> ChatResponse:
     return ChatResponse(messages=[OutgoingMessage(text=text)])
+
+
+def assert_within_budget(parts: Sequence[str], wechat: WeChatSettings) -> None:
+    """Every part of an answer is non-empty and fits the configured passive-reply budget."""
+    sizes = [len(part.encode("utf-8")) for part in parts]
+    assert sizes, "no parts at all"
+    assert all(0 < size <= wechat.reply_max_bytes for size in sizes), (
+        f"part sizes {sizes} (UTF-8 bytes) against a budget of {wechat.reply_max_bytes}"
+    )
 
 
 class Resident:
