@@ -53,6 +53,12 @@ EDITS = {
 }
 
 
+def _edit_button(label: str) -> dict[str, str]:
+    """修改姓名 … as a structured payload: the bare words went through the NLU, which took 修改 for
+    a service."""
+    return {"title": label.removeprefix("修改"), "payload": f'/inform{{"{confirmation.ENTITY}": "{label}"}}'}
+
+
 def _service_id(tracker: Tracker) -> str | None:
     guide = common.guide_for(tracker.get_slot("service"))
     return guide.id if guide else None
@@ -117,8 +123,11 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
         if tracker.get_slot("requested_slot") != "booking_confirmed":
             return {}
         text = str(tracker.latest_message.get("text") or "").strip()
+        tapped = common.entity(tracker, confirmation.ENTITY)
+        if tapped in EDITS:
+            return {"booking_confirmed": tapped}  # which part to change, tapped
         if text in EDITS:
-            return {"booking_confirmed": text}  # which part to change (the buttons send 修改姓名 …)
+            return {"booking_confirmed": text}  # …or typed (修改姓名)
         answer = confirmation.read(tracker)
         if answer is confirmation.Answer.unclear and common.intent_of(tracker) in common.INTERRUPTIONS:
             return {}  # a question at the summary: a rule answers it, the summary stays
@@ -129,6 +138,11 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         guide = common.guide_for(str(value))
+        previous = common.guide_for(_previous(tracker, "service"))
+        if guide is None and previous is not None and tracker.get_slot("requested_slot") != "service":
+            # A word the NLU took for a service on the way (修改 of 修改手机号, tagged at 0.49)
+            # must not throw away the service the form already has.
+            return {"service": previous.name}
         if guide is None:
             dispatcher.utter_message(
                 text="没有找到这个事项，请换个说法，例如“办社保卡”“低保申请”“结婚登记”。"
@@ -141,9 +155,8 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
             )
             return {"service": None}
         result: dict[str, Any] = {"service": guide.name}
-        previous = _previous(tracker, "service")
         hall = tracker.get_slot("booking_hall")
-        if previous and previous != guide.name and hall and common.opening_text(tracker) is None:
+        if previous and previous.name != guide.name and hall and common.opening_text(tracker) is None:
             # A different service: the slot belonged to the old one, and the hall may not offer this one.
             result.update(booking_time=None, booking_confirmed=None)
             if hall not in {h.id for h in halls}:
@@ -348,7 +361,7 @@ class ActionAskBookingConfirmed(Action):
         if tracker.get_slot("booking_editing"):
             dispatcher.utter_message(
                 text="要修改哪一项？",
-                buttons=[{"title": label.removeprefix("修改"), "payload": label} for label in EDITS],
+                buttons=[_edit_button(label) for label in EDITS],
             )
             return []
         hall_id = tracker.get_slot("booking_hall")
