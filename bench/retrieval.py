@@ -100,6 +100,11 @@ def main() -> None:
     parser.add_argument("--oos", type=Path, default=DATA / "out_of_scope.yaml")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="latency rounds over the question set")
+    parser.add_argument(
+        "--query-encoders",
+        default="torch,onnx,onnx-int8",
+        help="compared side by side after the main table (comma-separated)",
+    )
     args = parser.parse_args()
 
     settings = get_settings()
@@ -130,6 +135,20 @@ def main() -> None:
 
     p50, p95 = latency_ms(searcher, questions, args.rounds)
     print(f"单次混合检索（预热后，{len(questions) * args.rounds} 次）：p50 {p50:.1f} ms，p95 {p95:.1f} ms")
+
+    print("\n问题编码方式对比（同一索引、同一批问题，不用缓存；同一次运行里先后测）：")
+    columns = ("Hit@1", "Hit@3", "误接受", "误拒绝", "p50 ms", "p95 ms")
+    print(f"{'query_encoder':<14} " + " ".join(f"{c:>7}" for c in columns))
+    for name in args.query_encoders.split(","):
+        options = settings.index.model_copy(update={"query_encoder": name, "query_cache_size": 0})
+        candidate = Searcher(options, make_encoder(settings.model_copy(update={"index": options})))
+        candidate.warm_up()
+        scores = evaluate(candidate, questions, "hybrid", None)
+        fa, fr = confidence_rates(candidate, questions, out_of_scope)
+        p50, p95 = latency_ms(candidate, questions, args.rounds)
+        rates = (scores.hit1, scores.hit3, fa, fr)
+        figures = [f"{v:.3f}" for v in rates] + [f"{v:.1f}" for v in (p50, p95)]
+        print(f"{name:<14} " + " ".join(f"{v:>7}" for v in figures))
 
 
 if __name__ == "__main__":

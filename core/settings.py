@@ -45,6 +45,15 @@ class IndexSettings(BaseModel):
     device: str = Field(default="cpu", description="cpu, cuda, cuda:0 … for bulk re-indexing on a GPU")
     encode_batch_size: int = Field(default=32, ge=1)
     max_seq_length: int = Field(default=256, ge=16, le=512)
+    query_encoder: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="onnx",
+        description="What encodes a question: the sentence-transformers model itself (torch), or its "
+        "ONNX export (`make model`) in fp32 (same vectors, faster) or int8 (fastest, cosine ≈ 0.997); "
+        "passages are always encoded by the model itself. Compare with `make bench-retrieval`",
+    )
+    query_cache_size: int = Field(
+        default=1024, ge=0, description="Recent questions whose vectors are kept (0: no cache)"
+    )
     flat_index_max_vectors: int = Field(
         default=50_000, ge=1, description="Above this many chunks FAISS switches to an IVF index"
     )

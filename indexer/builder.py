@@ -85,6 +85,8 @@ def make_encoder(settings: Settings) -> DenseEncoder:
         device=cfg.device,
         batch_size=cfg.encode_batch_size,
         max_seq_length=cfg.max_seq_length,
+        query_encoder=cfg.query_encoder,
+        query_cache_size=cfg.query_cache_size,
     )
 
 
