@@ -226,8 +226,10 @@ def _answer(
         and _tells(turn, cfg)
     ):
         situation, recognised = guide.situation(hit.situation), True
+    remembered = False
     if situation is None and turn.remembered_situation and turn.remembered_service in (guide.id, guide.name):
         situation = guide.situation(turn.remembered_situation)
+        remembered = situation is not None
     chosen = _aspect_for(guide, aspect, turn.text)
     faq = _faq_answering(guide, hit, turn, cfg) if situation is None and chosen in _FAQ_ASPECTS else None
     if faq is not None:
@@ -242,6 +244,7 @@ def _answer(
         aspect=chosen,
         situation=situation,
         situation_recognised=recognised,
+        situation_said_before=remembered,
         full=turn.full,
         result=result,
     )

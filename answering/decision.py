@@ -28,6 +28,9 @@ class Decision:
     situation_recognised: bool = field(
         default=False, metadata={"doc": "the situation was read from the words, so say which one we took"}
     )
+    situation_said_before: bool = field(
+        default=False, metadata={"doc": "remembered: the resident read its guidance in an earlier answer"}
+    )
     faq: Faq | None = field(default=None, metadata={"doc": "the guide's FAQ that answers the question"})
     full: bool = field(default=False, metadata={"doc": "answer with the whole section, not the essentials"})
     options: tuple[Guide, ...] = ()

@@ -232,7 +232,9 @@ def render_guide_answer(decision: Decision) -> Reply:
         body = f"「{guide.name}」常见问题：{decision.faq.q}\n{decision.faq.a}"
     else:
         body = render_aspect(guide, decision.aspect, decision.situation, full=decision.full)
-    if decision.situation is not None:
+    if decision.situation is not None and decision.situation_said_before:
+        body = f"（按“{decision.situation.name}”的情形）\n{body}"  # its guidance was in the last answer
+    elif decision.situation is not None:
         body = f"{_situation_lead(decision.situation, decision.situation_recognised)}\n{body}"
     text = f"{_corrections_note(decision)}{body}"
     payload = guide_card(guide, decision.aspect, decision.situation, full=decision.full)

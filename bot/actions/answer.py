@@ -40,11 +40,19 @@ def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
     )
 
 
+# Below this the ResponseSelector's topic is a guess (开小吃店卖什么最赚钱 got the finance reply):
+# the general refusal is said instead.
+MIN_TOPIC_CONFIDENCE = 0.8
+
+
 def topic_refusal(tracker: Tracker) -> str | None:
     """The ResponseSelector's topic-specific reply (天气、股票…) for an out_of_scope message."""
     selector = (tracker.latest_message or {}).get("response_selector") or {}
-    responses = ((selector.get("out_of_scope") or {}).get("response") or {}).get("responses") or []
-    return responses[0].get("text") if responses else None
+    response = (selector.get("out_of_scope") or {}).get("response") or {}
+    responses = response.get("responses") or []
+    if not responses or float(response.get("confidence") or 0.0) < MIN_TOPIC_CONFIDENCE:
+        return None
+    return responses[0].get("text")
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:

@@ -23,6 +23,13 @@ _PROOF_IN_TEXT = re.compile(
 )
 
 
+_FORGOT = re.compile(r"不记得|记不得|忘了|忘记|找不到|搞掉|弄丢|丢了|没有|莫得|没得|不晓得|不知道")
+NO_NUMBER_HELP = (
+    "办件编号印在受理回执（或受理短信）上，以 ZW 开头；投诉受理编号以 TS 开头。找不到的话，"
+    "可以带身份证到受理窗口查询，或拨打政务服务热线 12345。"
+)
+
+
 def _is_complaint(number: str) -> bool:
     return number.upper().startswith(COMPLAINT_PREFIX)
 
@@ -38,7 +45,8 @@ class ActionAskApplicationNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(
-            text="请告诉我办件编号（受理回执上以 ZW 开头的14位编号，例如 ZW202611030012）。"
+            text="请告诉我办件编号（受理回执上以 ZW 开头的14位编号，例如 ZW202611030012）；"
+            "查投诉就告诉我投诉受理编号（TS 开头）。"
         )
         return []
 
@@ -75,8 +83,14 @@ class ValidateApplicationStatusForm(FormValidationAction):
     async def extract_application_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        found = _NUMBER_IN_TEXT.search(str(tracker.latest_message.get("text") or ""))
-        return {"application_number": found.group(0)} if found else {}
+        text = str(tracker.latest_message.get("text") or "")
+        found = _NUMBER_IN_TEXT.search(text)
+        if found:
+            return {"application_number": found.group(0)}
+        if tracker.get_slot("requested_slot") == "application_number" and _FORGOT.search(text):
+            dispatcher.utter_message(text=NO_NUMBER_HELP)
+            return {"requested_slot": None}  # nothing to look up: the check ends here
+        return {}
 
     async def extract_status_proof(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -132,6 +146,8 @@ class ActionCheckApplicationStatus(Action):
         proof = tracker.get_slot("status_proof") or ""
         proof = proof[-6:] if len(proof) == 18 else proof
         clear = [SlotSet("application_number", None), SlotSet("status_proof", None)]
+        if not number:
+            return clear  # the resident had no number; the form already said where to find one
         if _is_complaint(number):
             self._complaint(dispatcher, number)
             return clear

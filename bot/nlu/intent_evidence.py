@@ -26,7 +26,7 @@ FORM_WORDS = {
         r"上午|下午|周[一二三四五六日天]|[0-9一二三四五六七八九十]+[号日]"
     ),
     "cancel_appointment": re.compile(
-        r"取消|不去了|去不了|退约|退号|退掉|撤销|不约|约|号|不办了|不要了|改到|改个|改时间|换个时间|换时间"
+        r"取消|不去了|去不了|退约|退号|退掉|撤销|不约|约|号(?!码)|不办了|不要了|改到|改个|改时间|换个时间|换时间"
     ),
 }
 # A complaint said as such stands (the action still asks before filing); a question that only
@@ -45,6 +45,10 @@ TRACKING_NUMBER = re.compile(r"(?<![A-Za-z])(ZW|TS)\s*\d{12}(?!\d)", re.IGNORECA
 ASKS_PROGRESS = re.compile(
     r"进度|进展|到哪一?步|怎么样了|咋样了|咋个样了|如何了|处理了没|处理没|有结果没|结果出来|办好没|"
     r"办好了没|好了没|批下来没|审批到"
+)
+ASKS_AFTER_COMPLAINT = re.compile(
+    r"(投诉|举报|反映).{0,6}(处理得?(咋样|怎么样|如何|好了|完了|了没)|进度|进展|结果|有回复|回复了没|怎么样了|咋样了)|"
+    r"(查|问)一?下?.{0,4}(投诉|举报).{0,4}(进度|结果|情况)"
 )
 LOOKS_UP = re.compile(r"查一?下|查一哈|查查|查询|进度")
 APPLIED = re.compile(r"申请|办件|办的件|(交|递|报|送)(的|了|过)(材料|资料)")
@@ -90,7 +94,9 @@ class IntentEvidence:
         number = TRACKING_NUMBER.search(text)
         complaint_number = number is not None and number.group(1).upper() == "TS"
         if COMPLAINT_WORDS.search(text) and not complaint_number:
-            return None  # a complaint that mentions its application stays a complaint
+            # 我的投诉处理得咋样了 asks after a complaint; a complaint that mentions its
+            # application (投诉 ZW… 没人管) stays a complaint.
+            return STATUS_INTENT if number is None and ASKS_AFTER_COMPLAINT.search(text) else None
         if number and (ASKS_PROGRESS.search(text) or LOOKS_UP.search(text) or content_length(text) <= 20):
             return STATUS_INTENT
         if APPLIED.search(text) and ASKS_PROGRESS.search(text):

@@ -504,6 +504,20 @@ async def test_reschedule_checks_code_and_phone_then_moves_the_booking(services:
         ),
     )
     assert slots["booking_time"] == "14:00"
+    assert services.booking(code).start != dt.datetime(2026, 11, 30, 14, 0)  # asked first
+    chosen = {**known, "booking_date": "2026-11-30", "booking_time": "14:00"}
+    for said in ("2", "好多钱"):
+        _, _, slots = await run(
+            ValidateRescheduleBookingForm(),
+            tracker(said, slots={**chosen, "requested_slot": "booking_confirmed"}, form=form),
+        )
+        assert slots["booking_confirmed"] is None
+    assert services.booking(code).start != dt.datetime(2026, 11, 30, 14, 0)
+    _, _, slots = await run(
+        ValidateRescheduleBookingForm(),
+        tracker("确认", slots={**chosen, "requested_slot": "booking_confirmed"}, form=form),
+    )
+    assert slots["booking_confirmed"] == "yes"
     assert services.booking(code).start == dt.datetime(2026, 11, 30, 14, 0)
 
 

@@ -12,7 +12,7 @@ import pytest
 from services.applications import ApplicationRequest
 from services.errors import DomainError
 from services.feedback import ComplaintRequest
-from services.models import ComplaintKind, HandoffStatus
+from services.models import Complaint, ComplaintKind, HandoffStatus
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
@@ -121,3 +121,20 @@ def test_booking_keeps_the_service_hall_and_time_said_up_front(stack: Stack) -> 
         assert "10:00" in text and "红花岗区政务服务中心" in text and "姓名" in text, text
     else:
         assert "时段可约" in text or "最近" in text, text
+
+
+def test_asking_after_a_complaint_without_its_number_asks_for_it_and_files_nothing(stack: Stack) -> None:
+    with stack.services.unit() as (session, _ctx):
+        before = session.query(Complaint).count()
+    sender = _sender()
+    asked = _texts(stack.chat(sender, "我前天的投诉处理得咋样了"))
+    assert "TS" in asked and "登记投诉" not in asked, asked
+    helped = _texts(stack.chat(sender, "不记得号码了"))
+    assert "12345" in helped and "预约码" not in helped, helped
+    with stack.services.unit() as (session, _ctx):
+        assert session.query(Complaint).count() == before
+
+
+def test_an_off_topic_question_gets_no_unrelated_topic_reply(stack: Stack) -> None:
+    text = _texts(stack.chat(_sender(), "开小吃店卖什么最赚钱"))
+    assert "12345" in text and "股票" not in text and "理财" not in text, text

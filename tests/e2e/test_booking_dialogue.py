@@ -114,6 +114,10 @@ def test_reschedule_by_code_to_another_slot(stack: Stack) -> None:
     reply = _tap_first(stack, sender, reply, "day")
     slots = [b for b in _buttons(reply) if not b["payload"].endswith('"09:00"}')]
     reply = stack.chat(sender, slots[-1]["payload"])
+    assert "确认吗" in _texts(reply) and services.booking(booking.code).start == booking.start
+    reply = stack.chat(sender, "2")  # a bare number moves nothing
+    assert services.booking(booking.code).start == booking.start
+    reply = stack.chat(sender, '/affirm{"confirm_answer": "yes"}')
     assert "改期成功" in _texts(reply) and booking.code in _texts(reply)
     moved = services.booking(booking.code)
     assert moved.start != booking.start and moved.status is AppointmentStatus.booked

@@ -128,6 +128,9 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
             return {"booking_confirmed": tapped}  # which part to change, tapped
         if text in EDITS:
             return {"booking_confirmed": text}  # …or typed (修改姓名)
+        named = next((label for label in EDITS if label.removeprefix("修改").rstrip("号") in text), None)
+        if tracker.get_slot("booking_editing") and named:
+            return {"booking_confirmed": named}  # 时间 / 时间改成下午三点, once 修改哪一项 was asked
         answer = confirmation.read(tracker)
         if answer is confirmation.Answer.unclear and common.intent_of(tracker) in common.INTERRUPTIONS:
             return {}  # a question at the summary: a rule answers it, the summary stays
@@ -251,7 +254,11 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
             dispatcher.utter_message(text="好的，没有为您预约。需要时随时告诉我。")
             return {"booking_confirmed": "no", "requested_slot": None}
         if value != confirmation.Answer.yes:
-            dispatcher.utter_message(text="请选“确认”预约，或选“修改”“取消”。")
+            parts = "、".join(label.removeprefix("修改") for label in EDITS)
+            hint = f"请选择要修改的一项（{parts}）。" if tracker.get_slot("booking_editing") else (
+                "请选“确认”预约，或选“修改”“取消”。"
+            )
+            dispatcher.utter_message(text=hint)
             return {"booking_confirmed": None}
         return self._book(dispatcher, tracker)
 

@@ -249,15 +249,34 @@ class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
     def validate_booking_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Moving the booking is the answer to this question, so a slot taken in the meantime
-        is offered again right here."""
         hall, service_id = _offer(tracker)
         if not hall or not service_id:
             return {"booking_time": None}
         result = common.validate_slot_time(value, dispatcher, tracker, hall, service_id)
-        if not result.get("booking_time"):
-            return result
-        tracker.slots.update(result)
+        return result | {"booking_confirmed": None} if result.get("booking_time") else result
+
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "booking_confirmed":
+            return {}
+        answer = confirmation.read(tracker)
+        if answer is confirmation.Answer.unclear and common.intent_of(tracker) in self.interruptions:
+            return {}
+        return {"booking_confirmed": answer.value}
+
+    @_said
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Moving happens on 确认改约 only; a slot taken in the meantime is offered again."""
+        if value == confirmation.Answer.no:
+            return {"booking_confirmed": "no", "requested_slot": None}
+        if value == confirmation.Answer.edit:
+            return {"booking_date": None, "booking_time": None, "booking_confirmed": None}
+        if value != confirmation.Answer.yes:
+            dispatcher.utter_message(text="请选“确认改约”，或选“换个时间”“不改了”。")
+            return {"booking_confirmed": None}
         try:
             get_services().reschedule(
                 str(tracker.get_slot("booking_code")),
@@ -267,11 +286,28 @@ class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
             )
         except (SlotFull, BookingRefused) as error:
             dispatcher.utter_message(text=f"{error.message}请重新选择时段。")
-            return {"booking_time": None}
+            return {"booking_time": None, "booking_confirmed": None}
         except DomainError as error:
             dispatcher.utter_message(text=error.message)
-            return {"booking_date": None, "booking_time": None}
-        return result
+            return {"booking_date": None, "booking_time": None, "booking_confirmed": None}
+        return {"booking_confirmed": "yes"}
+
+
+class ActionAskRescheduleConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_reschedule_booking_form_booking_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        booking = get_services().booking(str(tracker.get_slot("booking_code")))
+        start = common.slot_start(tracker)
+        dispatcher.utter_message(
+            text=f"把您的预约{_describe(booking)}，改到{describe_day(start.date(), common.today())} "
+            f"{start:%H:%M}，确认吗？",
+            buttons=confirmation.buttons(yes="确认改约", edit="换个时间", no="不改了"),
+        )
+        return []
 
 
 def _offer(tracker: Tracker) -> tuple[str | None, str | None]:
