@@ -131,7 +131,10 @@ class ActionStopStatusCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text="好的，先不查了。需要时说“查办件进度”，随时可以再查。")
+        if _FORGOT.search(str(tracker.latest_message.get("text") or "")):
+            dispatcher.utter_message(text=NO_NUMBER_HELP)  # 不记得号码了 read as 算了
+        else:
+            dispatcher.utter_message(text="好的，先不查了。需要时说“查办件进度”，随时可以再查。")
         return [SlotSet("application_number", None), SlotSet("status_proof", None)]
 
 

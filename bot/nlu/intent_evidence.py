@@ -60,12 +60,14 @@ def content_length(text: str) -> int:
 
 
 def service_terms(dictionary_file: Path) -> frozenset[str]:
-    """Words that name a service: the index's guide links (names, aliases, synonyms)."""
+    """Words that name a service (the index's guide links: names, aliases, synonyms) or how
+    services work (its policy topics: 代办、容缺、一窗…): 村里有没有人帮忙代办 is no greeting."""
     if not dictionary_file.exists():
         log.warning("intent guard: %s missing; only message length counts as evidence", dictionary_file)
         return frozenset()
     data = json.loads(dictionary_file.read_text(encoding="utf-8"))
-    return frozenset(term for term in data.get("guide_links", {}) if len(term) >= 2)
+    terms = [*data.get("guide_links", {}), *data.get("policy_topics", [])]
+    return frozenset(term for term in terms if len(term) >= 2)
 
 
 class IntentEvidence:

@@ -71,8 +71,10 @@ def test_the_label_stands_when_the_words_are_just_that(
 
 def test_service_terms_come_from_the_index_dictionary(tmp_path: Path) -> None:
     path = tmp_path / "dictionary.json"
-    path.write_text(json.dumps({"guide_links": {"低保": ["x"], "证": ["y"]}}, ensure_ascii=False), "utf-8")
-    assert service_terms(path) == frozenset({"低保"})
+    dictionary = {"guide_links": {"低保": ["x"], "证": ["y"]}, "policy_topics": ["代办"]}
+    path.write_text(json.dumps(dictionary, ensure_ascii=False), "utf-8")
+    assert service_terms(path) == frozenset({"低保", "代办"})
+    assert IntentEvidence(service_terms(path)).overrules("greet", "村里有没有人帮忙代办")
     assert service_terms(tmp_path / "missing.json") == frozenset()
 
 

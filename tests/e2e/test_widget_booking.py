@@ -134,6 +134,9 @@ def test_move_a_booking_from_its_card(page: Page, stack: Stack) -> None:
     other = times.filter(has_not_text=f"{start:%H:%M}-").last
     new_time = other.inner_text()[:5]
     other.click()
+    expect(_last_bot(page)).to_contain_text("确认吗", timeout=REPLY_MS)
+    assert stack.services.booking(code).start == start  # nothing moves before 确认改约
+    _last_bot(page).get_by_role("button", name="确认改约").click()
     expect(_last_bot(page)).to_contain_text("改期成功", timeout=REPLY_MS)
 
     moved = stack.services.booking(code)
