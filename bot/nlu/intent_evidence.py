@@ -32,10 +32,11 @@ FORM_WORDS = {
 # A complaint said as such stands (the action still asks before filing); a question that only
 # sounds annoyed (烦死了，低保审批一般要多长时间) is answered instead.
 COMPLAINT_WORDS = re.compile(r"投诉|举报|差评|曝光|纠错|告状|反映.{0,6}(问题|情况)")
+RATING_WORDS = re.compile(r"[0-9一二三四五]\s*分|[0-9一二三四五]\s*星|评价|打分|满意|好评|差评")
 ASKS_A_QUESTION = re.compile(
     r"想知道|想问|问一下|问下|请问|能不能|可不可以|可以不|在哪|哪里|哪点|要带|带哪|带啥|多久|多长时间|几天|"
     r"多少钱|好多钱|咋个办|怎么办|怎么弄|咋个弄|哪些|什么材料|要不要|需不需要|咋个补|怎么补|"
-    r"是不是|能否|可不可以|几[趟次回天个样]|[吗么呢?？]$"
+    r"是不是|能否|可不可以|有没有|几[趟次回天个样]|[吗么呢?？]$"
 )
 
 
@@ -80,6 +81,8 @@ class IntentEvidence:
         self.terms = sorted(terms, key=len, reverse=True)
 
     def overrules(self, intent: str, text: str) -> bool:
+        if intent == "feedback":  # 5分、挺好的、评价一下很满意: a long question is not a rating
+            return content_length(text) > self.max_chars and not RATING_WORDS.search(text)
         if intent in SMALL_TALK:
             return content_length(text) > self.max_chars or self.names_service(text)
         if intent == "complaint":

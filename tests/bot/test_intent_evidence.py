@@ -30,6 +30,8 @@ def evidence() -> IntentEvidence:
         ("complaint", "烦死了，低保申请交上去两个月了，正常审批一般要多长时间"),
         ("complaint", "办事要跑几趟"),
         ("complaint", "补办太慢了，烦得很，现在去银行网点办是不是能当场拿卡"),
+        ("feedback", "社保卡补办太慢了，烦得很，现在去银行网点办是不是能当场拿卡"),
+        ("complaint", "公司一直没有业务也没欠钱，想把它关掉，有没有简单点的办法"),
         ("check_status", "我屋头要装修房子 公积金取得出来不"),
         ("check_status", "驾驶证有效期满换证需要体检吗"),
         ("cancel_appointment", "单位把我辞退了，我该去办啥子"),
@@ -61,6 +63,8 @@ def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, inte
         ("book_appointment", "帮我约明天上午"),
         ("cancel_appointment", "后天的号不要了"),
         ("ask_materials", "随便什么问题"),
+        ("feedback", "挺好的"),
+        ("feedback", "你们的服务我很满意，给个五星好评，窗口的同志也很耐心"),
     ],
 )
 def test_the_label_stands_when_the_words_are_just_that(
