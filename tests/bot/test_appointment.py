@@ -530,3 +530,18 @@ def test_a_reply_word_is_not_taken_for_the_name(said: str, kept: str | None) -> 
     result = ValidateBookingForm().validate_booking_name(said, dispatcher, tracker(said), {})
     assert result == {"booking_name": kept}
     assert bool(dispatcher.messages) == (kept is None)
+
+
+@pytest.mark.parametrize("entity", ["time", "date", "id_number", "phone"])
+async def test_a_bare_number_tagged_as_an_entity_changes_nothing_at_the_summary(
+    services: Services, entity: str
+) -> None:
+    """On WeChat "2" is an option number; DIET has tagged it as a time, an ID …: nothing the form
+    holds is replaced and nothing is booked."""
+    _, _, slots = await run(
+        ValidateBookingForm(),
+        tracker("2", entities=[{"entity": entity, "value": "2"}], slots=ready()),
+    )
+    assert all(slots.get(slot, "kept") == "kept" for slot in ("booking_time", "booking_date"))
+    assert slots.get("booking_id_number", "kept") == "kept" and slots.get("booking_phone", "kept") == "kept"
+    assert slots["booking_confirmed"] is None and slots.get("booking_code") is None

@@ -61,9 +61,9 @@ def intent_of(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
-# DIET sometimes tags a bare "2" (an option number) as an ID or a phone; those are not
+# DIET sometimes tags a bare "2" (an option number) as an ID, a phone or a time; those are not
 # answers, and taking them would throw away the valid value the form already holds.
-_MIN_ENTITY_CHARS = {"id_number": 15, "phone": 7}
+_MIN_ENTITY_CHARS = {"id_number": 15, "phone": 7, "time": 2, "date": 2}
 
 
 def entity(tracker: Tracker, name: str) -> str | None:
