@@ -350,9 +350,13 @@ class ActionGiveEligibilityVerdict(Action):
             )
             return done
         rule = assessment.deciding_rule
+        buttons = _buttons_without_check(guide)
+        if assessment.outcome is Outcome.not_eligible:
+            # Booking a hall visit for something one does not qualify for wastes a trip.
+            buttons = [b for b in buttons if not b["payload"].startswith("/book_appointment")]
         dispatcher.utter_message(
             text=f"{render_verdict(guide, assessment, facts)}\n{citation(guide)}",
-            buttons=_buttons_without_check(guide),
+            buttons=buttons,
             json_message={
                 "type": "eligibility_verdict",
                 "service": guide.name,

@@ -202,7 +202,7 @@ async def test_verdict_names_the_deciding_rule_and_cites_the_guide() -> None:
     messages, events = await run(ActionGiveEligibilityVerdict(), tracker("男", slots=slots))
     text = text_of(messages)
     assert "暂时不符合「结婚登记」" in text and "“男方年满22周岁”" in text and "来源：《结婚登记》" in text
-    assert [b["title"] for b in messages[0]["buttons"]] == ["预约办理", "全部材料"]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["全部材料"]  # no booking for a wasted trip
     assert messages[0]["custom"]["outcome"] == "not_eligible"
     assert SlotSet("elig_age", None) in events and SlotSet("eligibility_checking", False) in events
 

@@ -39,7 +39,7 @@ def test_marriage_check_with_an_interruption_ends_with_the_deciding_rule(stack: 
     text = _texts(verdict)
     assert "暂时不符合「结婚登记」" in text and "“男方年满22周岁”" in text
     assert "来源：《结婚登记》" in text and "示例数据" in text
-    assert _buttons(verdict) == ["预约办理", "全部材料"]
+    assert _buttons(verdict) == ["全部材料"]  # not eligible: no booking offered
 
 
 def test_a_natural_question_checks_eligibility_and_the_age_it_gave_is_not_asked(stack: Stack) -> None:
