@@ -104,20 +104,13 @@ class TurnHandler:
         leave = "说“结束人工”可回到智能助手。"
         if waiting.position is None:  # an agent holds it
             return self._reply(f"已发给工作人员{waiting.handoff.agent or ''}，请稍候回复。（{leave}）")
-        place = f"前面还有{waiting.position - 1}位，" if waiting.position and waiting.position > 1 else ""
         return ChatResponse(
             messages=[
                 OutgoingMessage(
-                    text=f"您的消息已记在人工服务工单 {waiting.handoff.ticket} 上，正在排队，{place}"
+                    text=f"您的消息已记在人工服务工单 {waiting.handoff.ticket} 上，正在排队，{waiting.ahead}"
                     f"工作人员接入后会在这里回复您，不用重复发送。{waiting.hours.text}。{leave}",
                     buttons=[Button(title="结束人工", payload="结束人工")],
-                    payload={
-                        "type": "handoff",
-                        "ticket": waiting.handoff.ticket,
-                        "state": waiting.handoff.status.value,
-                        "position": waiting.position,
-                        "open_now": waiting.hours.open_now,
-                    },
+                    payload=waiting.card(),
                 )
             ]
         )

@@ -10,6 +10,7 @@ the conversation record agents read; the reply rows are the delivery queue with 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
@@ -41,6 +42,21 @@ class WaitingView(BaseModel):
     handoff: HandoffView
     position: int | None = Field(description="1 = next to be taken; None once an agent has it")
     hours: DeskHours
+
+    @property
+    def ahead(self) -> str:
+        """前面还有N位， — empty when next in line or already taken."""
+        return f"前面还有{self.position - 1}位，" if self.position and self.position > 1 else ""
+
+    def card(self) -> dict[str, Any]:
+        """What channels render as the waiting state (the widget's queue banner)."""
+        return {
+            "type": "handoff",
+            "ticket": self.handoff.ticket,
+            "state": self.handoff.status.value,
+            "position": self.position,
+            "open_now": self.hours.open_now,
+        }
 
 
 def desk_hours(now: dt.datetime) -> DeskHours:

@@ -56,20 +56,12 @@ class ActionOpenHandoff(Action):
             )
         )
         waiting = services.waiting(tracker.sender_id)
-        position = waiting.position if waiting else None
-        hours = waiting.hours if waiting else None
-        place = f"前面还有{position - 1}位，" if position and position > 1 else ""
+        ahead, hours = (waiting.ahead, f"{waiting.hours.text}。") if waiting else ("", "")
         dispatcher.utter_message(
-            text=f"已为您转人工服务（工单号 {ticket.ticket}），正在排队，{place}"
-            f"工作人员接入后会在这里回复您。{hours.text + '。' if hours else ''}"
+            text=f"已为您转人工服务（工单号 {ticket.ticket}），正在排队，{ahead}"
+            f"工作人员接入后会在这里回复您。{hours}"
             "等待时您发的消息都会记在工单上；说“结束人工”可回到智能助手。",
             buttons=[{"title": "结束人工", "payload": "结束人工"}],
-            json_message={
-                "type": "handoff",
-                "ticket": ticket.ticket,
-                "state": ticket.status.value,
-                "position": position,
-                "open_now": hours.open_now if hours else None,
-            },
+            json_message=waiting.card() if waiting else {"type": "handoff", "ticket": ticket.ticket},
         )
         return consent.settled(consent.GIVEN)

@@ -131,10 +131,7 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
         named = next((label for label in EDITS if label.removeprefix("修改").rstrip("号") in text), None)
         if tracker.get_slot("booking_editing") and named:
             return {"booking_confirmed": named}  # 时间 / 时间改成下午三点, once 修改哪一项 was asked
-        answer = confirmation.read(tracker)
-        if answer is confirmation.Answer.unclear and common.intent_of(tracker) in common.INTERRUPTIONS:
-            return {}  # a question at the summary: a rule answers it, the summary stays
-        return {"booking_confirmed": answer.value}
+        return common.summary_answer(tracker)
 
     # Validation
     def validate_service(

@@ -101,9 +101,15 @@ class _ByCodeForm(FormValidationAction):
     """Code and phone: shared by cancelling and rescheduling."""
 
     interruptions = common.INTERRUPTIONS
+    cancelling = False  # whether the summary asks "cancel it?", where a typed 取消 means yes
 
     @abstractmethod
     def name(self) -> str: ...
+
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return common.summary_answer(tracker, self.interruptions, cancelling=self.cancelling)
 
     async def extract_booking_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -160,19 +166,10 @@ class ValidateCancelBookingForm(_ByCodeForm):
 
     # Saying 取消预约 again while asked for the code is an answer, not a reason to stop.
     interruptions = common.INTERRUPTIONS - {"cancel_appointment"}
+    cancelling = True
 
     def name(self) -> str:
         return "validate_cancel_booking_form"
-
-    async def extract_booking_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "booking_confirmed":
-            return {}
-        answer = confirmation.read(tracker, cancelling=True)
-        if answer is confirmation.Answer.unclear and common.intent_of(tracker) in self.interruptions:
-            return {}
-        return {"booking_confirmed": answer.value}
 
     @_said
     def validate_booking_phone(
@@ -254,16 +251,6 @@ class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
             return {"booking_time": None}
         result = common.validate_slot_time(value, dispatcher, tracker, hall, service_id)
         return result | {"booking_confirmed": None} if result.get("booking_time") else result
-
-    async def extract_booking_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "booking_confirmed":
-            return {}
-        answer = confirmation.read(tracker)
-        if answer is confirmation.Answer.unclear and common.intent_of(tracker) in self.interruptions:
-            return {}
-        return {"booking_confirmed": answer.value}
 
     @_said
     def validate_booking_confirmed(

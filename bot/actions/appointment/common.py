@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import confirmation
 from bot.actions.appointment.halls import HallName, hall_names, load_aliases
 from bot.actions.backend import get_services
 from bot.actions.dates import describe_day, parse_clock, parse_when
@@ -99,6 +100,19 @@ def extracted(
         tracker, slot, interruptions
     )
     return {slot: value} if value else {}
+
+
+def summary_answer(
+    tracker: Tracker, interruptions: frozenset[str] = INTERRUPTIONS, *, cancelling: bool = False
+) -> dict[str, Any]:
+    """``booking_confirmed`` from the answer to a form's summary (确认/修改/取消); empty when the
+    summary was not asked or the message is a question a rule answers, leaving the summary up."""
+    if tracker.get_slot("requested_slot") != "booking_confirmed":
+        return {}
+    answer = confirmation.read(tracker, cancelling=cancelling)
+    if answer is confirmation.Answer.unclear and intent_of(tracker) in interruptions:
+        return {}
+    return {"booking_confirmed": answer.value}
 
 
 class DayAndTimeExtraction:
