@@ -6,6 +6,7 @@ stack the same way.
 
 from __future__ import annotations
 
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,13 @@ class Process:
     cwd: Path = PROJECT_ROOT
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def action_server(settings: Settings) -> Process:
     return Process(
         "actions",
@@ -34,7 +42,8 @@ def action_server(settings: Settings) -> Process:
             "--port",
             str(settings.rasa.action_port),
         ],
-        {"SANIC_HOST": "127.0.0.1"},
+        # rasa_sdk reads its Sanic worker count from this variable.
+        {"SANIC_HOST": "127.0.0.1", "ACTION_SERVER_SANIC_WORKERS": str(settings.actions.workers)},
     )
 
 

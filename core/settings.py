@@ -174,6 +174,22 @@ class RasaSettings(BaseModel):
     auth_token: SecretStr | None = None
 
 
+class ActionServerSettings(BaseModel):
+    """The rasa_sdk action server (bot/actions/)."""
+
+    workers: int = Field(
+        default=1, ge=1, description="Sanic worker processes; each loads the index and encoder (~0.5 GB)"
+    )
+    threads: int = Field(
+        default=4, ge=1, description="Threads per worker that run actions off the event loop"
+    )
+    off_loop: bool = Field(
+        default=True,
+        description="Run actions in those threads; false runs them on the event loop as rasa_sdk does "
+        "(only to measure the difference with bench.channels)",
+    )
+
+
 class GatewaySettings(BaseModel):
     """The FastAPI gateway residents and operators reach (channels/)."""
 
@@ -256,6 +272,7 @@ class Settings(BaseSettings):
     answering: AnsweringSettings = AnsweringSettings()
     services: ServicesSettings = ServicesSettings()
     rasa: RasaSettings = RasaSettings()
+    actions: ActionServerSettings = ActionServerSettings()
     gateway: GatewaySettings = GatewaySettings()
     wechat: WeChatSettings = WeChatSettings()
 

@@ -13,13 +13,14 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import consent
 from bot.actions.backend import channel_of, get_services
+from bot.actions.base import Action, FormValidationAction
 from bot.nlu.intent_evidence import ASKS_A_QUESTION
 from services.errors import DomainError
 from services.feedback import KIND_LABELS, ComplaintRequest

@@ -11,7 +11,7 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -21,6 +21,7 @@ from answering.decision import Kind as DecisionKind
 from answering.render import citation, guide_card, guide_source, next_step_buttons, render, render_aspect
 from bot.actions import consent
 from bot.actions.answer import send, turn_of
+from bot.actions.base import Action, FormValidationAction
 from bot.eligibility.answers import FIELDS, Kind, is_stop, parse_answer
 from bot.eligibility.rules import UNKNOWN, Fact, Facts, Outcome, Unknown, assess, rule_fields
 from bot.eligibility.verdict import render_verdict

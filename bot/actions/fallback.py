@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.answer import answer
+from bot.actions.base import Action
 
 
 class ActionDefaultFallback(Action):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import consent
 from bot.actions.backend import channel_of, get_services, transcript
+from bot.actions.base import Action
 from services.feedback import HandoffRequest
 
 # Words that ask for a person; a vague 有人吗 or 找个人 is asked about first.

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.backend import channel_of, get_services
+from bot.actions.base import Action
 from services.errors import DomainError
 from services.feedback import RatingRequest
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.backend import get_services
+from bot.actions.base import Action, FormValidationAction
 from services.applications import NEUTRAL_ANSWER, normalise_number
 from services.errors import DomainError, RateLimited
 from services.feedback import COMPLAINT_PREFIX

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -15,6 +15,7 @@ from bot.actions import confirmation
 from bot.actions.appointment import common
 from bot.actions.appointment.halls import hall_choice, resolve_hall
 from bot.actions.backend import channel_of, get_services
+from bot.actions.base import Action
 from bot.actions.dates import describe_day, parse_period
 from services.appointments import BookingRequest
 from services.errors import AlreadyBooked, BookingRefused, DomainError, SlotFull
@@ -252,8 +253,10 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
             return {"booking_confirmed": "no", "requested_slot": None}
         if value != confirmation.Answer.yes:
             parts = "、".join(label.removeprefix("修改") for label in EDITS)
-            hint = f"请选择要修改的一项（{parts}）。" if tracker.get_slot("booking_editing") else (
-                "请选“确认”预约，或选“修改”“取消”。"
+            hint = (
+                f"请选择要修改的一项（{parts}）。"
+                if tracker.get_slot("booking_editing")
+                else ("请选“确认”预约，或选“修改”“取消”。")
             )
             dispatcher.utter_message(text=hint)
             return {"booking_confirmed": None}

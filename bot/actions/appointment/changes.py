@@ -9,7 +9,7 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import confirmation
 from bot.actions.appointment import common
 from bot.actions.backend import get_services
+from bot.actions.base import Action, FormValidationAction
 from bot.actions.dates import describe_day, parse_when
 from indexer.api import get_guide
 from services.appointments import NOT_FOUND, Booking
@@ -73,8 +74,10 @@ def _said(validate: Validator) -> Validator:
     def checked(
         self: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {validate.__name__.removeprefix("validate_"): None} if value is None else validate(
-            self, value, dispatcher, tracker, domain
+        return (
+            {validate.__name__.removeprefix("validate_"): None}
+            if value is None
+            else validate(self, value, dispatcher, tracker, domain)
         )
 
     return checked

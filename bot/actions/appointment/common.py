@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import confirmation
 from bot.actions.appointment.halls import HallName, hall_names, load_aliases
 from bot.actions.backend import get_services
+from bot.actions.base import FormValidationAction
 from bot.actions.dates import describe_day, parse_clock, parse_when
 from core.settings import get_settings
 from indexer.api import get_guide, search

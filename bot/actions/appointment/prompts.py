@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.appointment import common
 from bot.actions.backend import get_services
+from bot.actions.base import Action
 from bot.actions.dates import describe_day
 
 CODE = "请告诉我预约码（预约成功时给您的8位字母和数字，例如 7KQ4MZ2A）。"
