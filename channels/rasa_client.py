@@ -1,4 +1,4 @@
-"""The gateway's only way to Rasa: its REST channel and /model/parse, with timeouts."""
+"""The gateway's only way to Rasa: the project's input channel and /model/parse, with timeouts."""
 
 from __future__ import annotations
 
@@ -29,6 +29,16 @@ class NluParse(BaseModel):
     entities: list[NluEntity] = Field(default_factory=list)
 
 
+class RasaTurn(BaseModel):
+    """The replies to one message and what Rasa made of it."""
+
+    messages: list[OutgoingMessage]
+    intent: str | None = None
+    confidence: float | None = None
+    service: str | None = None
+    fallback: bool = False
+
+
 class RasaClient:
     def __init__(self, base_url: str, *, timeout: float, token: str | None = None) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
@@ -51,11 +61,18 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa {path}: HTTP {response.status_code}")
         return response.json()
 
-    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[OutgoingMessage]:
-        replies = await self._post(
-            "/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata}
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
+        """One turn through the project's input channel (channels/rasa_connector.py)."""
+        reply = await self._post(
+            "/webhooks/gateway/webhook", {"sender": sender_id, "message": text, "metadata": metadata}
         )
-        return merge_custom_into_text([to_message(reply) for reply in replies])
+        return RasaTurn(
+            messages=merge_custom_into_text([to_message(m) for m in reply.get("messages") or []]),
+            intent=reply.get("intent"),
+            confidence=reply.get("confidence"),
+            service=reply.get("service"),
+            fallback=bool(reply.get("fallback")),
+        )
 
     async def parse(self, text: str, *, timeout: float | None = None) -> NluParse:
         """Intent and entities of ``text`` from /model/parse (the operators' console)."""
@@ -75,21 +92,6 @@ class RasaClient:
                 if e.get("entity")
             ],
         )
-
-    async def latest(self, sender_id: str) -> tuple[str | None, float | None, str | None]:
-        """(intent, confidence, service slot) of the sender's last message, read from the tracker
-        without its events, so the turn log needs no second NLU pass."""
-        try:
-            response = await self._client.get(
-                f"/conversations/{sender_id}/tracker", params={**self._params, "include_events": "NONE"}
-            )
-        except httpx.HTTPError:
-            return None, None, None
-        if not 200 <= response.status_code < 300:
-            return None, None, None
-        tracker = response.json()
-        intent = (tracker.get("latest_message") or {}).get("intent") or {}
-        return intent.get("name"), intent.get("confidence"), (tracker.get("slots") or {}).get("service")
 
     async def alive(self) -> bool:
         try:

@@ -6,13 +6,13 @@ import json
 import logging
 import re
 import time
-from collections import defaultdict, deque
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from channels.messages import Button, ChatResponse, OutgoingMessage
 from channels.rasa_client import RasaClient, RasaUnavailable
+from channels.throttle import SenderThrottle
 from core.settings import GatewaySettings
 from services.errors import DomainError
 from services.facade import Services
@@ -20,24 +20,6 @@ from services.identity import mask_text
 
 turn_log = logging.getLogger("zunyi.turns")
 _PUNCTUATION = re.compile(r"[\s，。！？!?,.、~～…]+")
-
-
-class SenderRateLimiter:
-    """Sliding one-minute window per sender, in this process."""
-
-    def __init__(self, per_minute: int) -> None:
-        self._per_minute = per_minute
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, sender_id: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        window = self._seen[sender_id]
-        while window and now - window[0] > 60:
-            window.popleft()
-        if len(window) >= self._per_minute:
-            return False
-        window.append(now)
-        return True
 
 
 # Said to stop waiting for (or talking to) a person and go back to the assistant.
@@ -52,7 +34,8 @@ class TurnHandler:
         self._rasa = rasa
         self._settings = settings
         self._desk = desk
-        self._limiter = SenderRateLimiter(settings.turns_per_minute)
+        # Shared by every gateway replica when Redis is configured.
+        self._limiter = SenderThrottle(settings.turns_per_minute, settings.redis_url)
 
     def _reply(self, text: str) -> ChatResponse:
         return ChatResponse(messages=[OutgoingMessage(text=text)])
@@ -66,23 +49,33 @@ class TurnHandler:
             return self._reply(
                 f"您的消息有点长，请精简到{self._settings.max_text_chars}字以内，或分几次发送。"
             )
-        if not self._limiter.allow(sender_id):
+        if not await self._limiter.allow(sender_id):
             return self._reply("您发送得太快了，请稍等一分钟再试。")
         to_agent = await self._relay_to_agent(sender_id, text)
         if to_agent is not None:
             self._log(sender_id, channel, text, "to_agent", None, None, True, started)
             return to_agent
-        intent = confidence = service = None
         try:
-            messages = await self._rasa.send(sender_id, text, {**metadata, "channel": channel})
-            intent, confidence, service = await self._rasa.latest(sender_id)
-            answered = bool(messages)
+            turn = await self._rasa.send(sender_id, text, {**metadata, "channel": channel})
         except RasaUnavailable as error:
             turn_log.warning("rasa unavailable: %s", error)
-            messages = [OutgoingMessage(text=self.busy_text())]
-            answered = False
-        self._log(sender_id, channel, text, intent, confidence, service, answered, started)
-        return ChatResponse(messages=messages, intent=intent, confidence=confidence)
+            self._log(sender_id, channel, text, None, None, None, False, started)
+            return self._reply(self.busy_text())
+        self._log(
+            sender_id,
+            channel,
+            text,
+            turn.intent,
+            turn.confidence,
+            turn.service,
+            bool(turn.messages),
+            started,
+            fallback=turn.fallback,
+        )
+        # No reply at all means an action failed inside Rasa (e.g. its action server died mid-turn):
+        # the resident is told so, never left looking at silence.
+        messages = turn.messages or [OutgoingMessage(text=self.busy_text())]
+        return ChatResponse(messages=messages, intent=turn.intent, confidence=turn.confidence)
 
     async def _relay_to_agent(self, sender_id: str, text: str) -> ChatResponse | None:
         """While a handoff is open the resident's messages go to the person, not the bot: on the
@@ -131,6 +124,8 @@ class TurnHandler:
         service: str | None,
         answered: bool,
         started: float,
+        *,
+        fallback: bool = False,
     ) -> None:
         turn_log.info(
             json.dumps(
@@ -143,6 +138,7 @@ class TurnHandler:
                     "confidence": None if confidence is None else round(confidence, 3),
                     "guide": service,
                     "answered": answered,
+                    "fallback": fallback,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
                 ensure_ascii=False,

@@ -213,6 +213,9 @@ class GatewaySettings(BaseModel):
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
         description="Government pages allowed to embed the widget and call /api (CORS allow-list)",
     )
+    redis_url: str | None = Field(
+        default=None, description="Per-sender limits shared by every gateway replica (redis://…)"
+    )
     staff_token: SecretStr = Field(
         default=SecretStr("dev-staff-token"),
         description="Bearer token for the staff API and operator console",

@@ -1,0 +1,81 @@
+"""The gateway's Rasa input channel: one call per turn returns the replies *and* what Rasa made
+of the message, so the gateway's turn log needs no second request for the tracker.
+
+Loaded by the Rasa server (.venv-rasa) from credentials.yml as
+``channels.rasa_connector.GatewayInput``; it imports only Rasa and Sanic. Endpoint:
+``POST /webhooks/gateway/webhook`` with ``{"sender", "message", "metadata"}`` →
+``{"messages": [...REST replies], "intent", "confidence", "service", "fallback"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+# Actions that mean "the assistant did not understand this message".
+FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
+
+
+class GatewayInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "gateway"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("gateway_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json or {}
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not isinstance(text, str):
+                return response.json({"error": "sender and message are required"}, status=400)
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=body.get("metadata") or None,
+                )
+            )
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            return response.json({"messages": collector.messages, **latest_turn(tracker)})
+
+        return webhook
+
+
+def latest_turn(tracker: Any) -> dict[str, Any]:
+    """Intent and confidence of the resident's last message, the service slot, and whether the
+    turn ended in a fallback. Read from the events, not ``latest_message``: a fallback reverts
+    the message (UserUtteranceReverted), after which the tracker reports the one before it."""
+    if tracker is None:
+        return {"intent": None, "confidence": None, "service": None, "fallback": False}
+    intent, confidence, fallback = None, None, False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUtteranceReverted) or (
+            isinstance(event, ActionExecuted) and event.action_name in FALLBACK_ACTIONS
+        ):
+            fallback = True
+        elif isinstance(event, UserUttered):
+            intent = event.intent.get("name")
+            confidence = event.intent.get("confidence")
+            fallback = fallback or intent == "nlu_fallback"
+            break
+    return {
+        "intent": intent,
+        "confidence": confidence,
+        "service": tracker.get_slot("service"),
+        "fallback": fallback,
+    }
