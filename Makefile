@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: setup model index train run test lint bench-retrieval bench-nlu validate clean
+.PHONY: setup model index train run run-scaled test lint bench-retrieval bench-nlu validate clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,8 +26,21 @@ run: train
 	@$(PY) -m services seed
 	@$(PY) -m core.run
 
+# N copies of each process behind nginx on PostgreSQL + Redis (README: 运维). The defaults suit
+# this machine's local PostgreSQL and Redis; override any ZY_ variable in the environment.
+REPLICAS ?= 2
+run-scaled: export ZY_SERVICES__DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+run-scaled: export ZY_GATEWAY__REDIS_URL ?= redis://127.0.0.1:6379/0
+run-scaled: export ZY_WECHAT__REDIS_URL ?= redis://127.0.0.1:6379/0
+run-scaled: export ZY_RASA__ENDPOINTS ?= endpoints.production.yml
+run-scaled: train
+	@bash scripts/setup_nginx.sh
+	@$(PY) -m services seed
+	@$(PY) -m core.run --replicas $(REPLICAS)
+
 test: train
 	@bash scripts/setup_browser.sh
+	@bash scripts/setup_nginx.sh
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -43,7 +56,7 @@ bench-nlu: train
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: bench-dialogue bench-channels bench-residents
+.PHONY: bench-dialogue bench-channels bench-residents bench-faults bench-scale
 
 # BENCH_ARGS: e.g. BENCH_ARGS=--train (time a forced training) or BENCH_ARGS="--seconds 120".
 bench-dialogue: train
@@ -56,3 +69,13 @@ bench-channels: train
 # or BENCH_ARGS="--url http://127.0.0.1:8000 --kind dialect".
 bench-residents: train
 	@$(PY) -m bench.residents $(BENCH_ARGS)
+
+# The scaled setting (2 copies of each process, nginx, a scratch PostgreSQL and Redis) under faults,
+# and 1 vs 2 copies side by side (BENCH_ARGS="--seconds 30" for a shorter run).
+bench-faults: train
+	@bash scripts/setup_nginx.sh
+	@$(PY) -m bench.faults $(BENCH_ARGS)
+
+bench-scale: train
+	@bash scripts/setup_nginx.sh
+	@$(PY) -m bench.scale $(BENCH_ARGS)

@@ -112,7 +112,7 @@ class TurnHandler:
         return await self._rasa.alive()
 
     def busy_text(self) -> str:
-        return f"系统繁忙，请稍后再试；急事请拨打政务服务热线 {self._settings.hotline}。"
+        return self._settings.busy_text()
 
     def _log(
         self,

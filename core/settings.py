@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -129,9 +130,19 @@ class ServicesSettings(BaseModel):
         default=f"sqlite:///{VAR_DIR / 'services.db'}",
         description="SQLAlchemy URL; e.g. postgresql+psycopg://user@127.0.0.1:5432/zunyi in production",
     )
-    pool_size: int = Field(default=10, ge=1, description="Connections kept per process (PostgreSQL)")
-    max_overflow: int = Field(default=40, ge=0, description="Extra connections under a burst (PostgreSQL)")
+    pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="Connections kept per process (PostgreSQL); all replicas together must stay under "
+        "max_connections (README: 运维)",
+    )
+    max_overflow: int = Field(default=5, ge=0, description="Extra connections under a burst (PostgreSQL)")
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, description="Writer lock wait")
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Each process upgrades the schema when it starts (the embedded default); replicas "
+        "set false and one step migrates before they start (`python -m services migrate`)",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr("dev-only-not-secret"),
         description="Keys the hashes of ID numbers and phones (ZY_SERVICES__SECRET_KEY)",
@@ -216,6 +227,11 @@ class GatewaySettings(BaseModel):
     redis_url: str | None = Field(
         default=None, description="Per-sender limits shared by every gateway replica (redis://…)"
     )
+
+    def busy_text(self) -> str:
+        """What a resident reads when no part of the system could answer this turn."""
+        return f"系统繁忙，请稍后再试；急事请拨打政务服务热线 {self.hotline}。"
+
     staff_token: SecretStr = Field(
         default=SecretStr("dev-staff-token"),
         description="Bearer token for the staff API and operator console",
@@ -336,12 +352,49 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("须设置 ZY_WECHAT__APP_ID（公众号 AppID），不能为占位值")
     require("ZY_GATEWAY__STAFF_TOKEN", gateway.staff_token, "工作人员接口与坐席台的令牌")
     require("ZY_SERVICES__SECRET_KEY", settings.services.secret_key, "身份证号、手机号摘要的密钥")
+    problems += shared_state_problems(settings)
     if rasa.host not in LOOPBACK_HOSTS:
         require("ZY_RASA__AUTH_TOKEN", rasa.auth_token, f"Rasa 监听 {rasa.host}，HTTP 接口须有令牌")
     rasa_host = urlsplit(gateway.rasa_url).hostname or ""
     if rasa_host not in LOOPBACK_HOSTS:
         require(
             "ZY_GATEWAY__RASA_TOKEN", gateway.rasa_token, f"网关经 {gateway.rasa_url} 访问 Rasa，须带令牌"
+        )
+    return problems
+
+
+# Rasa's SQL tracker store and the project's patient subclass of it (bot/tracker_store.py).
+SQL_TRACKER_STORES = frozenset({"sql", "bot.tracker_store.patientsqltrackerstore"})
+
+
+def shared_state_problems(settings: Settings) -> list[str]:
+    """What several replicas (or a production deployment) cannot share on the embedded defaults:
+    SQLite, in-process limits and caches, an SQLite or in-memory Rasa tracker and lock store."""
+    problems: list[str] = []
+    if urlsplit(settings.services.database_url).scheme.split("+")[0] != "postgresql":
+        problems.append(
+            "ZY_SERVICES__DATABASE_URL 须为 PostgreSQL（postgresql+psycopg://…）：多个进程不能共用 SQLite"
+        )
+    if not settings.gateway.redis_url:
+        problems.append("须设置 ZY_GATEWAY__REDIS_URL（各网关副本共用的每人限流计数）")
+    if not settings.wechat.redis_url:
+        problems.append("须设置 ZY_WECHAT__REDIS_URL（微信消息去重、选项、令牌与补发记录）")
+    endpoints_file = settings.rasa.endpoints
+    path = endpoints_file if endpoints_file.is_absolute() else PROJECT_ROOT / endpoints_file
+    if not path.is_file():
+        return [*problems, f"ZY_RASA__ENDPOINTS 指向的文件不存在：{path}"]
+    endpoints = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    tracker = endpoints.get("tracker_store") or {}
+    sql_store = str(tracker.get("type", "")).lower() in SQL_TRACKER_STORES
+    if not sql_store or str(tracker.get("dialect", "")).lower() != "postgresql":
+        problems.append(
+            f"ZY_RASA__ENDPOINTS（{endpoints_file.name}）的 tracker_store 须为 PostgreSQL 上的 SQL 存储"
+            "（例如 endpoints.production.yml）"
+        )
+    if str((endpoints.get("lock_store") or {}).get("type", "")).lower() != "redis":
+        problems.append(
+            f"ZY_RASA__ENDPOINTS（{endpoints_file.name}）的 lock_store 须为 redis"
+            "：一个对话的消息会到不同 Rasa 副本"
         )
     return problems
 

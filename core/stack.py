@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from core.processes import Process, action_server, gateway, rasa_server
+from core.processes import Process, action_server, free_port, gateway, rasa_server
 from core.rasa_model import ensure_trained
 from core.settings import Settings, get_settings
 from services.catalog import load_catalog
@@ -33,12 +32,6 @@ STARTUP_RESTARTS = 2
 STOP_SECONDS = 20
 # Setting sections of the stack that tests and benchmarks may override.
 Overrides = Mapping[str, Mapping[str, Any]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """rasa_sdk's plugin hook (it imports a top-level ``rasa_sdk_plugins`` package if one exists).
 
-Used for one thing: load the retrieval model and index before the action server accepts
-requests, so the first resident's question is not the one that waits for them, and
-/health only answers once the server can really answer.
+Used to load the retrieval model and index before the action server accepts requests, so the
+first resident's question is not the one that waits for them and /health only answers once the
+server can really answer — and to give Sanic's workers the time that loading takes.
 """
 
 from __future__ import annotations
@@ -11,14 +11,21 @@ import logging
 
 import pluggy
 from sanic import Sanic
+from sanic.worker.manager import WorkerManager
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 logger = logging.getLogger(__name__)
+# Sanic gives a worker 30 s (300 × 0.1 s) to start, then shuts the server down. Loading the index
+# and encoder takes longer when several servers start at once on two cores (the scaled setting),
+# so allow 5 minutes: Sanic's documented knob for slow workers.
+WORKER_STARTUP_TENTHS = 3000
 
 
 class WarmUpPlugin:
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        WorkerManager.THRESHOLD = WORKER_STARTUP_TENTHS
+
         async def warm_up(*_: object) -> None:
             from indexer.api import get_searcher
 

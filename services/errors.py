@@ -17,6 +17,12 @@ class DomainError(Exception):
         self.field = field
 
 
+class ServiceUnavailable(DomainError):
+    """The database cannot be reached (restarting, failing over): nothing was done; try again."""
+
+    code = "unavailable"
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ServicesSettings, Settings, get_settings
@@ -18,7 +18,7 @@ from services.audit import AuditView
 from services.catalog import Catalog, HallServiceView, HallView
 from services.context import Context
 from services.db import make_engine, make_sessionmaker, migrate
-from services.errors import DomainError, NotConfigured
+from services.errors import DomainError, NotConfigured, ServiceUnavailable
 from services.feedback import (
     ComplaintRequest,
     ComplaintView,
@@ -53,7 +53,7 @@ class Services:
         placeholder = ServicesSettings.model_fields["secret_key"].default.get_secret_value()
         if settings.environment == "production" and config.secret_key.get_secret_value() == placeholder:
             raise NotConfigured("生产环境须设置 ZY_SERVICES__SECRET_KEY（用于身份证号、手机号的加密摘要）。")
-        if upgrade:
+        if upgrade and config.migrate_on_start:
             migrate(config.database_url)
         engine = make_engine(
             config.database_url,
@@ -86,10 +86,16 @@ class Services:
                 else:
                     session.rollback()
                 raise
+            except OperationalError as error:
+                session.rollback()
+                raise _unavailable() from error
             except BaseException:
                 session.rollback()
                 raise
-            session.commit()
+            try:
+                session.commit()
+            except OperationalError as error:
+                raise _unavailable() from error
 
     # 办件
     def lookup_application(self, number: str, proof: str, sender_id: str) -> ApplicationView | None:
@@ -239,3 +245,7 @@ class Services:
     ) -> list[AuditView]:
         with self.unit() as (session, _ctx):
             return audit.recent(session, limit=limit, action=action, target=target)
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable("办件与预约服务暂时连不上，请稍后再试；急事请拨打政务服务热线 12345。")

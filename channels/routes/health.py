@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from channels.dependencies import SettingsDep, TurnsDep
@@ -28,6 +30,16 @@ async def _action_server_up(url: str) -> bool:
     return 200 <= response.status_code < 300
 
 
+async def _redis_up(url: str) -> bool:
+    client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(await client.ping())
+    except RedisError:
+        return False
+    finally:
+        await client.aclose()
+
+
 def _index_up() -> bool:
     from indexer.api import get_searcher
 
@@ -37,7 +49,7 @@ def _index_up() -> bool:
         return False
 
 
-@router.get("/readyz", summary="依赖是否就绪：Rasa、动作服务器、数据库、索引")
+@router.get("/readyz", summary="依赖是否就绪：Rasa、动作服务器、数据库、索引、Redis（配置了时）")
 async def readyz(request: Request, settings: SettingsDep, turns: TurnsDep) -> JSONResponse:
     checks: dict[str, Any] = {
         "rasa": await turns.rasa_alive(),
@@ -45,5 +57,8 @@ async def readyz(request: Request, settings: SettingsDep, turns: TurnsDep) -> JS
         "database": await run_in_threadpool(request.app.state.services.ping),
         "index": await run_in_threadpool(_index_up),
     }
+    redis_urls = {url for url in (settings.gateway.redis_url, settings.wechat.redis_url) if url}
+    if redis_urls:
+        checks["redis"] = all([await _redis_up(url) for url in sorted(redis_urls)])
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

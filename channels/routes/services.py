@@ -63,6 +63,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, status.HTTP_404_NOT_FOUND),
     (errors.Conflict, status.HTTP_409_CONFLICT),
     (errors.NotConfigured, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (errors.ServiceUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
     (errors.DomainError, status.HTTP_422_UNPROCESSABLE_CONTENT),
 ]
 

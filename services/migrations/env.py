@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from core.settings import get_settings
 from services.db import is_sqlite, make_engine
@@ -10,6 +11,7 @@ from services.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK = 72_420_017  # the PostgreSQL advisory lock key of this schema's migrations
 
 
 def _url() -> str:
@@ -38,6 +40,9 @@ def run_online() -> None:
                 connection=connection, target_metadata=target_metadata, render_as_batch=is_sqlite(url)
             )
             with context.begin_transaction():
+                if not is_sqlite(url):
+                    # Processes starting together wait here and then find the schema at head.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                 context.run_migrations()
     finally:
         engine.dispose()

@@ -22,12 +22,13 @@ from channels.rasa_connector import latest_turn
 def said(text, intent, confidence):
     return UserUttered(text, {"name": intent, "confidence": confidence})
 
-answered = [said("低保要带哪些材料", "ask_materials", 0.97), SlotSet("service", "zuidi_shenghuo_baozhang"),
-            ActionExecuted("action_answer_service_question"), BotUttered("……"), ActionExecuted("action_listen")]
-nlu_fallback = answered + [said("嗯嗯那个啥", "nlu_fallback", 0.41), ActionExecuted("action_default_fallback"),
-                           BotUttered("没有把握"), ActionExecuted("action_listen")]
+listen = ActionExecuted("action_listen")
+answered = [said("低保要带哪些材料", "ask_materials", 0.97), SlotSet("service", "dibao"),
+            ActionExecuted("action_answer_service_question"), BotUttered("……"), listen]
+nlu_fallback = answered + [said("嗯嗯那个啥", "nlu_fallback", 0.41),
+                           ActionExecuted("action_default_fallback"), BotUttered("没有把握"), listen]
 reverted = answered + [said("咦", "affirm", 0.55), ActionExecuted("action_default_fallback"),
-                       UserUtteranceReverted(), ActionExecuted("action_listen")]
+                       UserUtteranceReverted(), listen]
 turns = {}
 for name, events in {"answered": answered, "nlu_fallback": nlu_fallback, "reverted": reverted}.items():
     turns[name] = latest_turn(DialogueStateTracker.from_events("web:t", events, slots=[]))

@@ -18,6 +18,10 @@ REAL = {
     "ZY_WECHAT__APP_SECRET": "3f1c0d9e8b7a6f5e4d3c2b1a09f8e7d6",
     "ZY_GATEWAY__STAFF_TOKEN": "staff-9c2e4b7a1d",
     "ZY_SERVICES__SECRET_KEY": "hash-key-4a8b0c6d2e",
+    "ZY_SERVICES__DATABASE_URL": "postgresql+psycopg://zunyi@db.internal:5432/zunyi",
+    "ZY_GATEWAY__REDIS_URL": "redis://cache.internal:6379/0",
+    "ZY_WECHAT__REDIS_URL": "redis://cache.internal:6379/0",
+    "ZY_RASA__ENDPOINTS": "endpoints.production.yml",
 }
 
 
@@ -57,6 +61,10 @@ def test_production_with_development_defaults_names_every_variable(env: Any) -> 
         "ZY_WECHAT__APP_SECRET",
         "ZY_GATEWAY__STAFF_TOKEN",
         "ZY_SERVICES__SECRET_KEY",
+        "ZY_SERVICES__DATABASE_URL",
+        "ZY_GATEWAY__REDIS_URL",
+        "ZY_WECHAT__REDIS_URL",
+        "ZY_RASA__ENDPOINTS",
     ]:
         assert variable in message
     assert "ZY_RASA__AUTH_TOKEN" not in message  # Rasa on loopback needs none
@@ -81,6 +89,19 @@ def test_one_placeholder_is_refused_by_name(env: Any, variable: str, value: str)
     with pytest.raises(ValidationError, match=variable) as refused:
         env(**{**REAL, variable: value})
     assert sum(name in str(refused.value) for name in REAL if name != "ZY_ENVIRONMENT") == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ZY_SERVICES__DATABASE_URL", "sqlite:///var/services.db"),
+        ("ZY_GATEWAY__REDIS_URL", ""),
+        ("ZY_RASA__ENDPOINTS", "endpoints.yml"),  # SQLite tracker, in-memory locks
+    ],
+)
+def test_production_refuses_what_replicas_cannot_share(env: Any, variable: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=variable):
+        env(**{**REAL, variable: value})
 
 
 def test_rasa_beyond_loopback_needs_its_token(env: Any) -> None:
