@@ -17,7 +17,6 @@ resident was given exists), none doubled (one booking per conversation at most).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import tempfile
@@ -31,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench.scaled_stack import ScaledStack, running_scaled_stack
-from bench.simulated import Tally, crowd
+from bench.simulated import Tally, crowd, in_own_loop
 from services.db import make_engine
 from services.models import Appointment
 
@@ -133,7 +132,7 @@ def run_faults(
     thread = threading.Thread(target=injector)
     thread.start()
     try:
-        asyncio.run(crowd(stack.url, residents, 0, think, book_every=4, tally=tally, until=finished))
+        in_own_loop(crowd(stack.url, residents, 0, think, book_every=4, tally=tally, until=finished))
     finally:
         thread.join()
     return reports, tally

@@ -14,7 +14,6 @@ Rasa, actions, nginx) spent per turn at saturation, read from /proc for each pro
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import tempfile
 from collections import defaultdict
@@ -24,7 +23,7 @@ from typing import Any
 
 from bench.latency import percentile
 from bench.scaled_stack import ScaledStack, running_scaled_stack
-from bench.simulated import Tally, crowd
+from bench.simulated import Tally, crowd, in_own_loop
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAUSE = (2.0, 4.0)
@@ -78,7 +77,7 @@ def phase(
     stack: ScaledStack, residents: int, seconds: float, pause: tuple[float, float], book_every: int
 ) -> Phase:
     tally = Tally()
-    asyncio.run(crowd(stack.url, residents, seconds, pause, book_every, tally))
+    in_own_loop(crowd(stack.url, residents, seconds, pause, book_every, tally))
     ms = [t.seconds * 1000 for t in tally.turns]
     return Phase(
         turns=len(ms),

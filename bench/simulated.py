@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,3 +213,21 @@ async def crowd(
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         people = [Resident(client, tally, lambda: rng.uniform(*think), rng) for _ in range(residents)]
         await asyncio.gather(*(p.talk_until(done, n, book_every) for n, p in enumerate(people)))
+
+
+def in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run the crowd on a thread of its own: the caller's thread may already run an event loop
+    (a test session with Playwright's sync API does)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run, name="residents")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]

@@ -226,15 +226,6 @@ def book(session: Session, ctx: Context, request: BookingRequest) -> Booking:
     offer = catalog.get_hall_service(session, request.hall_id, request.service_id)
     start = check_start(ctx, request.start)
     person = ctx.hash("id", id_number)
-    repeated = _active(session, person, offer.service_id)
-    if (
-        repeated is not None
-        and (repeated.sender_id, repeated.hall_id, repeated.slot_start) == (sender_id, offer.hall_id, start)
-        and repeated.phone_hash == ctx.hash("phone", phone)
-    ):
-        # The same conversation confirming the same booking again (its first answer was lost to a
-        # timeout): it gets that booking and its code, not a refusal and not a second seat.
-        return get_booking(session, repeated.code)
     _take_seat(session, offer, start)
     code = random_code()
     values: dict[str, Any] = {

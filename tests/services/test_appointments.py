@@ -90,14 +90,6 @@ def test_one_active_appointment_per_person_and_service(svc: Services) -> None:
     svc.book(request(FRIDAY_0930 + dt.timedelta(hours=1)))  # after cancelling, booking again works
 
 
-def test_confirming_the_same_booking_again_returns_it_instead_of_a_second_seat(svc: Services) -> None:
-    first = svc.book(request())
-    again = svc.book(request())  # the first answer was lost; the resident confirms once more
-    assert again.code == first.code
-    assert remaining(svc, FRIDAY_0930) == 2  # one seat taken, not two
-    assert [entry.action for entry in svc.audit_log(limit=5)].count("appointment.book") == 1
-
-
 def test_a_past_appointment_does_not_block_the_next(svc: Services, clock: Clock) -> None:
     svc.book(request())
     clock.now = dt.datetime(2026, 11, 27, 11, 0)
