@@ -32,6 +32,10 @@ FORM_WORDS = {
 # A complaint said as such stands (the action still asks before filing); a question that only
 # sounds annoyed (烦死了，低保审批一般要多长时间) is answered instead.
 COMPLAINT_WORDS = re.compile(r"投诉|举报|差评|曝光|纠错|告状|反映.{0,6}(问题|情况)")
+# Asking for a person (or giving up on the machine): 转人工、找个真人、工作人员、打电话给我、机器人听不懂.
+ASKS_FOR_A_PERSON = re.compile(
+    r"人工|人公|真人|客服|坐席|工作人员|接线|机器|换人|问人|有人|(找|喊|叫|接|要).{0,4}人|打电话给我"
+)
 RATING_WORDS = re.compile(r"[0-9一二三四五]\s*分|[0-9一二三四五]\s*星|评价|打分|满意|好评|差评")
 ASKS_A_QUESTION = re.compile(
     r"想知道|想问|问一下|问下|请问|能不能|可不可以|可以不|在哪|哪里|哪点|要带|带哪|带啥|多久|多长时间|几天|"
@@ -74,7 +78,8 @@ def service_terms(dictionary_file: Path) -> frozenset[str]:
 class IntentEvidence:
     """Chat/yes-no labels stand only for short messages naming no service; a complaint unless
     it is a question with no complaint word; the status and booking forms only when the words
-    ask for progress or an appointment. 转人工 always stands: the action asks before acting."""
+    ask for progress or an appointment; 转人工 when the words ask for a person, or the message is
+    short (the action asks before acting) — a long story about one's situation is a question."""
 
     def __init__(self, terms: frozenset[str], max_small_talk_chars: int = 12) -> None:
         self.max_chars = max_small_talk_chars
@@ -89,6 +94,8 @@ class IntentEvidence:
             return not COMPLAINT_WORDS.search(text) and bool(ASKS_A_QUESTION.search(text))
         if intent in FORM_WORDS:
             return not FORM_WORDS[intent].search(text)
+        if intent == "request_human":  # 合同到期了单位不跟我续签了现在每个月能领点钱不
+            return content_length(text) > self.max_chars and not ASKS_FOR_A_PERSON.search(text)
         return False
 
     def promotes(self, intent: str, text: str) -> str | None:

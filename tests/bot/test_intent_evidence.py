@@ -36,6 +36,7 @@ def evidence() -> IntentEvidence:
         ("check_status", "驾驶证有效期满换证需要体检吗"),
         ("cancel_appointment", "单位把我辞退了，我该去办啥子"),
         ("book_appointment", "护照在哪里办"),
+        ("request_human", "嗯 就是说我在单位干了三年 上个月合同到期了单位不跟我续签了 现在每个月能领点钱不"),
     ],
 )
 def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, intent: str, text: str) -> None:
@@ -58,6 +59,9 @@ def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, inte
         ("request_human", "转人工"),
         ("request_human", "喂 有人没得"),
         ("request_human", "能不能直接打电话给我我不会打字"),
+        ("request_human", "我说的你听不懂嘛我要找个人跟我讲"),
+        ("request_human", "机器人听不懂 转人工嘛"),
+        ("request_human", "叫你们工作人员来跟我说"),
         ("check_status", "上礼拜申请的高龄补贴咋个还没消息"),
         ("check_status", "ZW202611030012"),
         ("book_appointment", "帮我约明天上午"),
