@@ -53,7 +53,12 @@ def knowledge_copy(tmp_path: Path) -> KnowledgeSettings:
 def settings_in(root: Path, knowledge: KnowledgeSettings) -> Settings:
     """Settings whose index and jieba dictionary live under ``root``, with the bundled model."""
     return Settings(
-        knowledge=knowledge, index=IndexSettings(index_dir=root / "index", jieba_dict_dir=root / "jieba")
+        knowledge=knowledge,
+        # Every generated file under root: a test build must not rewrite the project's var/rasa
+        # (that would make the next `make run` retrain Rasa on the test's few guides).
+        index=IndexSettings(
+            index_dir=root / "index", jieba_dict_dir=root / "jieba", rasa_data_dir=root / "rasa"
+        ),
     )
 
 
