@@ -23,6 +23,7 @@ import itertools
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,11 @@ from pydantic import SecretStr
 
 from bench.dialogue import CONVERSATIONS, KNOWLEDGE, run_rounds, sample_application
 from bench.latency import percentile, table
-from core.stack import Stack, running_stack
+from core.stack import UNTHROTTLED, Stack, running_stack
 from tests.channels.wechat_fake import AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChatAPI, Resident, serve
 
 KNOWLEDGE_TARGET_MS = 300
 WECHAT_WINDOW_SECONDS = 5.0
-UNTHROTTLED_TURNS_PER_MINUTE = 1_000_000
 BUSY = "系统繁忙"
 # What a resident asks over WeChat: a question and follow-ups that reuse its service.
 WECHAT_CONVERSATION = ["低保要带哪些材料", "那在哪点办", "要好多钱", "谢谢"]
@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> None:
 
     api = FakeWeChatAPI()
     with serve(api.app()) as api_url, tempfile.TemporaryDirectory(prefix="bench-channels-") as directory:
-        overrides: dict[str, dict[str, Any]] = {
-            "gateway": {"turns_per_minute": UNTHROTTLED_TURNS_PER_MINUTE},
+        overrides: dict[str, Mapping[str, Any]] = {
+            **UNTHROTTLED,
             "wechat": {
                 "token": SecretStr(TOKEN),
                 "encoding_aes_key": SecretStr(AES_KEY),
@@ -212,8 +212,8 @@ def main(argv: list[str] | None = None) -> None:
             },
         }
         print(
-            f"网关每个发送者的限流调到 {UNTHROTTLED_TURNS_PER_MINUTE} 轮/分钟"
-            f"（ZY_GATEWAY__TURNS_PER_MINUTE，仅本基准的进程），微信接口指向本机假服务 {api_url}",
+            "网关的限流（每个发送者、每个地址、每个手机号）已放开（core.stack.UNTHROTTLED，仅本基准的进程），"
+            f"微信接口指向本机假服务 {api_url}",
             flush=True,
         )
         with running_stack(Path(directory), overrides) as stack:

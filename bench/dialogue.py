@@ -25,7 +25,7 @@ import httpx
 from bench.latency import percentile, table
 from core.rasa_model import ensure_trained, fingerprint, model_path
 from core.settings import Settings, get_settings
-from core.stack import Stack, running_stack
+from core.stack import UNTHROTTLED, Stack, running_stack
 from services.applications import ApplicationRequest
 
 KNOWLEDGE_TARGET_MS = 200
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     print(model_state(settings, force=args.train), flush=True)
     with (
         tempfile.TemporaryDirectory(prefix="bench-dialogue-") as directory,
-        running_stack(Path(directory)) as stack,
+        running_stack(Path(directory), UNTHROTTLED) as stack,
     ):
         fill = sample_application(stack)
         with httpx.Client(base_url=stack.rasa_url, timeout=60) as client:

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from bench.scaled_stack import ScaledStack, running_scaled_stack
 from bench.simulated import Tally, crowd, in_own_loop
+from core.stack import UNTHROTTLED
 from services.db import make_engine
 from services.models import Appointment
 
-UNTHROTTLED = {"gateway": {"turns_per_minute": 1_000_000}}
 # How long past its window a fault waits for the killed replica (Rasa loads its model ~1 min).
 REPLICA_BACK_SECONDS = 240.0
 

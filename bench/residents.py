@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from bench.latency import percentile
 from bench.nlu import TRAINING_DATA, example_texts
-from core.stack import running_stack
+from core.stack import UNTHROTTLED, running_stack
 
 DEV_SET = Path(__file__).parent / "data" / "residents_dev.yaml"
 POLICY = "policy"
@@ -268,11 +268,14 @@ def _run_on_stack(questions: Sequence[Question]) -> tuple[list[Result], int]:
     """Results, and the tickets the stack's own audit log gained meanwhile."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-residents-") as directory,
-        running_stack(Path(directory)) as stack,
+        running_stack(Path(directory), UNTHROTTLED) as stack,
     ):
 
         def tickets() -> int:
-            return sum(len(stack.services.audit_log(limit=100_000, action=a)) for a in TICKET_ACTIONS)
+            return sum(
+                len(stack.services.audit_log(reader="bench", limit=100_000, action=action))
+                for action in TICKET_ACTIONS
+            )
 
         before = tickets()
         results = ask(stack.chat, questions)

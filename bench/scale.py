@@ -24,6 +24,7 @@ from typing import Any
 from bench.latency import percentile
 from bench.scaled_stack import ScaledStack, running_scaled_stack
 from bench.simulated import Tally, crowd, in_own_loop
+from core.stack import UNTHROTTLED
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAUSE = (2.0, 4.0)
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     measured: dict[str, dict[str, Any]] = {}
     for label, replicas, overrides in VARIANTS:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as directory:
-            settings = {"gateway": {"turns_per_minute": 1_000_000}, **overrides}
+            settings = {**UNTHROTTLED, **overrides}
             with running_scaled_stack(Path(directory), replicas, settings) as stack:
                 print(f"{label}：已就绪，测量中…", flush=True)
                 measured[label] = measure(stack, args.seconds)

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from channels.assist import console, desk, live
 from channels.limits import BodySizeLimit
 from channels.rasa_client import RasaClient
-from channels.routes import chat, health, inbox, search, widget
-from channels.routes.services import public_router, staff_router
+from channels.routes import chat, health, inbox, search, staff, staff_login, widget
+from channels.routes.services import public_router
 from channels.turns import TurnHandler
 from channels.wechat.routes import router as wechat_router
 from core.settings import Settings, get_settings
 from services.facade import Services
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-def _staff_guard(settings: Settings) -> Callable[..., None]:
-    expected = settings.gateway.staff_token.get_secret_value()
-
-    def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-        if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
-            raise HTTPException(status_code=401, detail="需要工作人员凭证")
-
-    return check
+from services.staff import StaffDirectory
 
 
 def _warm_search() -> None:
@@ -56,6 +42,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         rasa = RasaClient(gateway.rasa_url, timeout=gateway.rasa_timeout_seconds, token=token)
         app.state.settings = settings
         app.state.services = services or Services.from_settings(settings)
+        app.state.staff = StaffDirectory(app.state.services, settings.staff)
         app.state.turns = TurnHandler(rasa, gateway, app.state.services)
         # Load the search model off the event loop so the first /api/search doesn't wait for it.
         warming = asyncio.create_task(run_in_threadpool(_warm_search))
@@ -78,9 +65,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(wechat_router)
     app.include_router(widget.router)
     app.include_router(public_router, prefix="/api/services")
-    app.include_router(staff_router, prefix="/api/staff", dependencies=[Depends(_staff_guard(settings))])
+    # Every staff route checks the signed-in account's role itself (channels/staff_auth.py).
+    app.include_router(staff_login.router)
+    app.include_router(staff.router, prefix="/api/staff")
     app.include_router(inbox.router)
     app.include_router(live.router)
-    app.include_router(desk.router, prefix="/api/staff", dependencies=[Depends(_staff_guard(settings))])
+    app.include_router(desk.router, prefix="/api/staff")
     app.include_router(console.router)
     return app

@@ -1,4 +1,4 @@
-"""Per-key turn limits (per resident, later per client IP), shared by every gateway when Redis is set."""
+"""Per-key request limits (per resident, per client address), shared by every gateway when Redis is set."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 throttle_log = logging.getLogger("zunyi.throttle")
 
-WINDOW_SECONDS = 60
+WARN_EVERY_SECONDS = 60
 # A turn must not wait on a sick Redis: give up quickly and let the resident through.
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
 class ThrottleDecision:
-    """Whether one more message is let through; if not, whole seconds until the window frees a slot
+    """Whether one more request is let through; if not, whole seconds until the window frees a slot
     (what a 429's Retry-After header wants)."""
 
     allowed: bool
@@ -29,26 +29,34 @@ class ThrottleDecision:
 
 
 class Throttle:
-    """A moving one-minute window of at most ``per_minute`` hits per key of one kind (``name``).
+    """Moving windows of hits per key of one kind (``name``): ``limit`` hits a minute, or several
+    windows at once (``20/minute;500/day``).
 
     With ``redis_url`` every gateway replica counts in the same Redis keys, under ``prefix``; without
-    it the count lives in this process (limits' memory storage drops a key's entries once they are
-    older than the window, so it does not grow with every sender ever seen).
+    it the count lives in this process, which is the whole count in the embedded single-gateway
+    setting (production refuses to start without Redis: core.settings.shared_state_problems). The
+    services database would serve too, but SQLite takes its one writer lock for every transaction,
+    and a write on every chat turn would queue bookings behind it. limits' memory storage drops a
+    key's entries once they are older than the window, so it does not grow with every client seen.
 
-    If Redis cannot be reached the message is allowed (fail open) and a warning is logged at most
+    If Redis cannot be reached the request is allowed (fail open) and a warning is logged at most
     once a minute: a resident asking about a service should not be refused because the limiter's
     store is down, and a burst during an outage costs Rasa some work, not correctness.
     """
 
     def __init__(
-        self, name: str, per_minute: int, redis_url: str | None, prefix: str = "zunyi:throttle"
+        self, name: str, limit: int | str, redis_url: str | None, prefix: str = "zunyi:throttle"
     ) -> None:
+        """``limit``: hits a minute, or windows in the limits library's notation (``20/minute;500/day``)."""
         if not name or "/" in name:
             raise ValueError(f"throttle name must be non-empty and without '/': {name!r}")
-        if per_minute < 1:
-            raise ValueError(f"throttle {name!r}: per_minute must be at least 1, got {per_minute}")
+        items: list[RateLimitItem] = (
+            [RateLimitItemPerMinute(limit)] if isinstance(limit, int) else parse_many(limit)
+        )
+        if any(item.amount < 1 for item in items):
+            raise ValueError(f"throttle {name!r}: each window must allow at least 1 hit, got {limit!r}")
         self.name = name
-        self._item = RateLimitItemPerMinute(per_minute)
+        self._items = items
         if redis_url is None:
             storage = storage_from_string("async+memory://")
         else:
@@ -64,27 +72,28 @@ class Throttle:
         self._last_warning: float | None = None
 
     async def check(self, key: str) -> ThrottleDecision:
-        """Count one hit for ``key`` if the window has room; otherwise say how long to wait."""
+        """Count one hit for ``key`` in every window that has room; refused when one has none, with
+        how long until that window frees a slot."""
         try:
-            if await self._limiter.hit(self._item, self.name, key):
-                return ThrottleDecision(allowed=True)
-            stats = await self._limiter.get_window_stats(self._item, self.name, key)
+            for item in self._items:
+                if not await self._limiter.hit(item, self.name, key):
+                    stats = await self._limiter.get_window_stats(item, self.name, key)
+                    wait = math.ceil(stats.reset_time - time.time())
+                    return ThrottleDecision(allowed=False, retry_after=min(max(wait, 1), item.get_expiry()))
         except StorageError as error:
             self._warn_unavailable(error)
-            return ThrottleDecision(allowed=True)
-        wait = math.ceil(stats.reset_time - time.time())
-        return ThrottleDecision(allowed=False, retry_after=min(max(wait, 1), WINDOW_SECONDS))
+        return ThrottleDecision(allowed=True)
 
     async def allow(self, key: str) -> bool:
-        """True when one more message from ``key`` is let through (and counted)."""
+        """True when one more request from ``key`` is let through (and counted)."""
         return (await self.check(key)).allowed
 
     def _warn_unavailable(self, error: StorageError) -> None:
         now = time.monotonic()
-        if self._last_warning is None or now - self._last_warning >= WINDOW_SECONDS:
+        if self._last_warning is None or now - self._last_warning >= WARN_EVERY_SECONDS:
             self._last_warning = now
             throttle_log.warning(
-                "throttle %r: Redis unavailable, letting messages through: %s", self.name, error
+                "throttle %r: Redis unavailable, letting requests through: %s", self.name, error
             )
 
 

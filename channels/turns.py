@@ -16,9 +16,10 @@ from channels.throttle import SenderThrottle
 from core.settings import GatewaySettings
 from services.errors import DomainError
 from services.facade import Services
-from services.identity import mask_text
+from services.log_privacy import log_text, pseudonym
 
 turn_log = logging.getLogger("zunyi.turns")
+UNLOGGED_INTENTS = frozenset({"inform", "to_agent"})
 _PUNCTUATION = re.compile(r"[\s，。！？!?,.、~～…]+")
 
 
@@ -132,8 +133,9 @@ class TurnHandler:
                 {
                     "event": "turn",
                     "channel": channel,
-                    "sender": sender_id,
-                    "text": mask_text(text),
+                    "sender": pseudonym(sender_id),
+                    # Form answers (names, ID tails, phones) and words for an agent stay out of logs.
+                    "text": None if intent in UNLOGGED_INTENTS else log_text(text),
                     "intent": intent,
                     "confidence": None if confidence is None else round(confidence, 3),
                     "guide": service,

@@ -11,6 +11,7 @@ migrates the services schema and creates Rasa's tracker tables, so replicas neve
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import shutil
@@ -27,6 +28,7 @@ from core.settings import PROJECT_ROOT, Settings, shared_state_problems
 from core.supervisor import Supervised
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "scaled.conf"
+NGINX_PEERS = ("127.0.0.1/32",)  # the upstream servers are 127.0.0.1:<port>
 RASA_START_SECONDS = 240.0  # N Rasa servers load their models at once on a small machine
 START_SECONDS = 120.0
 # Creates Rasa's tracker tables once, from the same endpoints file the replicas read.
@@ -155,6 +157,7 @@ def scaled_processes(settings: Settings, layout: ScaledLayout, env: Mapping[str,
             "ZY_GATEWAY__PORT": str(port),
             "ZY_GATEWAY__RASA_URL": lb_rasa,
             "ZY_GATEWAY__ACTION_SERVER_URL": lb_actions,
+            "ZY_GATEWAY__TRUSTED_PROXIES": json.dumps(behind_nginx(settings)),
         }
         plan.append(
             Supervised(
@@ -168,6 +171,12 @@ def scaled_processes(settings: Settings, layout: ScaledLayout, env: Mapping[str,
     )
     plan.append(Supervised(nginx, f"{local}:{settings.gateway.port}/nginx-health", START_SECONDS))
     return plan
+
+
+def behind_nginx(settings: Settings) -> list[str]:
+    """The proxies a gateway replica believes: nginx, which reaches it over loopback and passes the
+    resident's address in X-Forwarded-For, and whatever the settings put in front of nginx."""
+    return list(dict.fromkeys([*settings.gateway.trusted_proxies, *NGINX_PEERS]))
 
 
 def _replica(process: Process, number: int, env: Mapping[str, str]) -> Process:

@@ -8,13 +8,14 @@ embedded development setup (SQLite, local index, bundled model).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +160,12 @@ class ServicesSettings(BaseModel):
     )
     booking_horizon_days: int = Field(default=14, ge=1, description="How far ahead residents may book")
     booking_lead_minutes: int = Field(default=0, ge=0, description="A slot closes this long before it starts")
+    bookings_per_phone_per_day: int = Field(
+        default=5,
+        ge=1,
+        description="New appointments one phone number may make in a day, cancelled ones included "
+        "(slot hoarding; one phone often books for a family)",
+    )
     lookup_limit_per_sender: int = Field(default=5, ge=1, description="Status lookups per sender per window")
     lookup_failures_per_number: int = Field(
         default=10, ge=1, description="Failed proofs per application number per window (guards guessing)"
@@ -169,6 +176,26 @@ class ServicesSettings(BaseModel):
     max_transcript_messages: int = Field(default=200, ge=1)
     max_transcript_chars: int = Field(default=20_000, ge=1)
     seed_applications: int = Field(default=240, ge=0, description="Demo rows `services seed` makes")
+    # Personal data in conversations (services/personal_holds.py)
+    personal_hold_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="How long an ID or phone number a form validated stays held (encrypted) for the "
+        "form to submit; the Rasa tracker keeps only its mask. Past this the resident is asked again",
+    )
+    # Retention (services/retention.py, `python -m services purge`)
+    retention_days: int = Field(
+        default=180,
+        ge=1,
+        description="Conversations, handoff transcripts, ratings and finished complaints older than "
+        "this are deleted by `python -m services purge`; the audit log, applications and "
+        "appointments are kept",
+    )
+    conversation_store_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of Rasa's SQL tracker store, whose events the purge deletes; "
+        "empty: read from the tracker_store of ZY_RASA__ENDPOINTS",
+    )
 
 
 class RasaSettings(BaseModel):
@@ -201,6 +228,41 @@ class ActionServerSettings(BaseModel):
     )
 
 
+class IpLimitSettings(BaseModel):
+    """Requests one client address may make, per route family (channels/ip_limits.py), in the limits
+    library's notation: ``300/minute``, several joined by ``;`` (``20/minute;500/day``). Counted in
+    Redis across gateways when ZY_GATEWAY__REDIS_URL is set. One address can be a whole carrier NAT
+    or a 12345 call centre, so these stop scripts, not residents; the per-sender, per-number and
+    per-phone limits are the tight ones."""
+
+    chat: str = Field(default="300/minute", description="POST /api/chat: 5 turns a second")
+    search: str = Field(default="300/minute", description="GET /api/search")
+    inbox: str = Field(
+        default="600/minute", description="GET /api/chat/inbox, which a widget in a handoff polls every 4 s"
+    )
+    feedback: str = Field(default="60/minute", description="Ratings of answers")
+    tickets: str = Field(
+        default="10/minute;200/day", description="Complaints and handoffs: each one waits for a person"
+    )
+    lookups: str = Field(
+        default="20/minute;500/day",
+        description="Application lookups, complaint status, bookings by code, cancel and reschedule: "
+        "the guessable ones, so that one client cannot sweep sequential numbers",
+    )
+    bookings: str = Field(default="5/minute;30/day", description="New appointments (slot hoarding)")
+
+    @field_validator("*")
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        from limits import parse_many  # only the gateway needs limits; keep it off core's import path
+
+        try:
+            parse_many(value)
+        except ValueError as error:
+            raise ValueError(f"应为 limits 写法，如 300/minute 或 20/minute;500/day：{value!r}") from error
+        return value
+
+
 class GatewaySettings(BaseModel):
     """The FastAPI gateway residents and operators reach (channels/)."""
 
@@ -227,14 +289,49 @@ class GatewaySettings(BaseModel):
     redis_url: str | None = Field(
         default=None, description="Per-sender limits shared by every gateway replica (redis://…)"
     )
+    # Abuse limits per client address (channels/client_ip.py, channels/ip_limits.py).
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="CIDRs of the reverse proxies in front of the gateway whose X-Forwarded-For is "
+        "believed (nginx on loopback: 127.0.0.1/32); from anyone else the header is ignored. Behind "
+        "a proxy left out here every resident looks like the proxy and shares its allowance",
+    )
+    ip_limits: IpLimitSettings = IpLimitSettings()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, cidrs: list[str]) -> list[str]:
+        try:
+            return [str(ipaddress.ip_network(cidr.strip(), strict=False)) for cidr in cidrs]
+        except ValueError as error:
+            raise ValueError(f"trusted_proxies 应为 IP 地址或网段（CIDR）：{error}") from error
 
     def busy_text(self) -> str:
         """What a resident reads when no part of the system could answer this turn."""
         return f"系统繁忙，请稍后再试；急事请拨打政务服务热线 {self.hotline}。"
 
-    staff_token: SecretStr = Field(
-        default=SecretStr("dev-staff-token"),
-        description="Bearer token for the staff API and operator console",
+
+class StaffSettings(BaseModel):
+    """Staff accounts, their sign-in sessions and the login lockout (services/staff.py,
+    channels/staff_auth.py). Accounts are made with `python -m services users add`."""
+
+    idle_minutes: int = Field(default=30, ge=1, description="A session left unused this long ends")
+    absolute_hours: int = Field(
+        default=8, ge=1, description="A session ends this long after sign-in however busy (one shift)"
+    )
+    password_min_chars: int = Field(default=12, ge=8)
+    lockout_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords in a row that lock the account"
+    )
+    lockout_minutes: int = Field(
+        default=5, ge=1, description="The first lock; each further wrong password after it doubles it"
+    )
+    lockout_max_minutes: int = Field(default=60, ge=1, description="The longest lock")
+    logins_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Sign-in attempts per client IP per minute, counted in Redis across gateways when "
+        "ZY_GATEWAY__REDIS_URL is set",
     )
 
 
@@ -293,6 +390,7 @@ class Settings(BaseSettings):
     rasa: RasaSettings = RasaSettings()
     actions: ActionServerSettings = ActionServerSettings()
     gateway: GatewaySettings = GatewaySettings()
+    staff: StaffSettings = StaffSettings()
     wechat: WeChatSettings = WeChatSettings()
 
     @model_validator(mode="after")
@@ -312,7 +410,6 @@ PLACEHOLDER_SECRETS = frozenset(
     {
         "dev-wechat-token",
         "dev-wechat-secret",
-        "dev-staff-token",
         "dev-only-not-secret",
         "changethis",
         "changeme",
@@ -350,7 +447,6 @@ def production_problems(settings: Settings) -> list[str]:
     require("ZY_WECHAT__APP_SECRET", wechat.app_secret, "公众号 AppSecret")
     if not wechat.app_id.strip() or wechat.app_id == PLACEHOLDER_APP_ID:
         problems.append("须设置 ZY_WECHAT__APP_ID（公众号 AppID），不能为占位值")
-    require("ZY_GATEWAY__STAFF_TOKEN", gateway.staff_token, "工作人员接口与坐席台的令牌")
     require("ZY_SERVICES__SECRET_KEY", settings.services.secret_key, "身份证号、手机号摘要的密钥")
     problems += shared_state_problems(settings)
     if rasa.host not in LOOPBACK_HOSTS:
@@ -363,8 +459,10 @@ def production_problems(settings: Settings) -> list[str]:
     return problems
 
 
-# Rasa's SQL tracker store and the project's patient subclass of it (bot/tracker_store.py).
-SQL_TRACKER_STORES = frozenset({"sql", "bot.tracker_store.patientsqltrackerstore"})
+# Rasa's SQL tracker store and the project's subclasses of it (bot/tracker_store.py).
+SQL_TRACKER_STORES = frozenset(
+    {"sql", "bot.tracker_store.patientsqltrackerstore", "bot.tracker_store.redactingsqltrackerstore"}
+)
 
 
 def shared_state_problems(settings: Settings) -> list[str]:

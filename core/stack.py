@@ -23,7 +23,7 @@ from pydantic import BaseModel, SecretStr
 
 from core.processes import Process, action_server, free_port, gateway, rasa_server
 from core.rasa_model import ensure_trained
-from core.settings import Settings, get_settings
+from core.settings import IpLimitSettings, Settings, get_settings
 from services.catalog import load_catalog
 from services.facade import Services
 
@@ -32,6 +32,15 @@ STARTUP_RESTARTS = 2
 STOP_SECONDS = 20
 # Setting sections of the stack that tests and benchmarks may override.
 Overrides = Mapping[str, Mapping[str, Any]]
+# Limits that stop scripts: every simulated resident comes from 127.0.0.1 and books with the same
+# test phone, so load benchmarks and end-to-end tests lift them (their own tests check them).
+UNTHROTTLED: Overrides = {
+    "gateway": {
+        "turns_per_minute": 1_000_000,
+        "ip_limits": {family: "1000000/minute" for family in IpLimitSettings.model_fields},
+    },
+    "services": {"bookings_per_phone_per_day": 1_000_000},
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,8 @@ def endpoints_file(settings: Settings, directory: Path) -> Path:
     path = directory / "endpoints.yml"
     path.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{settings.rasa.action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {directory / 'tracker.db'}\n"
+        f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n"
+        f"  db: {directory / 'tracker.db'}\n"
         "lock_store:\n  type: in_memory\n",
         encoding="utf-8",
     )

@@ -1,4 +1,5 @@
-"""``python -m services migrate | seed | catalog``: database upkeep for development and deployment."""
+"""``python -m services migrate | seed | catalog | purge | audit | users``: database upkeep and staff
+accounts, for development and deployment."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import argparse
 import sys
 
 from core.settings import get_settings
+from services import cli_audit, cli_purge, cli_users
 from services.catalog import load_catalog
 from services.db import migrate
 from services.facade import Services
-from services.seed import seed
+from services.seed import SeedRefused, seed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("catalog", help="从 knowledge/ 同步大厅、事项与窗口")
     seed_parser = commands.add_parser("seed", help="写入演示数据（已存在时跳过）")
     seed_parser.add_argument("--count", type=int, default=None, help="办件数量（默认取设置）")
+    cli_audit.add_parser(commands)
+    cli_purge.add_parser(commands)
+    cli_users.add_parser(commands)
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -27,13 +32,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"数据库已升级到最新版本：{_safe_url(settings.services.database_url)}")
         return 0
     services = Services.from_settings(settings)
+    if args.command == "audit":
+        return cli_audit.verify(services)
+    if args.command == "purge":
+        return cli_purge.run(services, settings, args)
+    if args.command == "users":
+        return cli_users.run(services, settings.staff, args)
     data = load_catalog(settings.knowledge.guides_dir, settings.knowledge.halls_file)
     if args.command == "catalog":
         services.sync_catalog(data)
         print(f"已同步 {len(data.halls)} 个大厅、{len(data.services)} 个事项")
         return 0
     count = args.count if args.count is not None else settings.services.seed_applications
-    report = seed(services, data, count=count)
+    try:
+        report = seed(services, data, count=count, environment=settings.environment)
+    except SeedRefused as error:
+        print(error, file=sys.stderr)
+        return 1
     if report.skipped:
         print("演示数据已存在（或没有可用的事项），未重复写入。")
         return 0

@@ -161,6 +161,15 @@ def submit(
     application.events.append(ApplicationEvent(status=AppStatus.submitted, at=at, handler=handler))
     session.add(application)
     session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=handler,
+        action="application.submit",
+        target=application.number,
+        result=AppStatus.submitted.value,
+        detail={"service": service.id, "channel": channel},
+    )
     return _view(application)
 
 
@@ -206,6 +215,7 @@ def advance(
     elif status is AppStatus.withdrawn:
         reason = clean_text(reason, field="reason", label="撤回原因", max_chars=500)
 
+    previous = application.status
     application.status = status
     application.updated_at = at
     application.missing_materials = materials
@@ -220,6 +230,15 @@ def advance(
         ApplicationEvent(status=status, at=at, handler=handler, note=note, missing_materials=materials)
     )
     session.flush()
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=handler,
+        action="application.status",
+        target=application.number,
+        result=status.value,
+        detail={"from": previous.value},
+    )
     return _view(application)
 
 

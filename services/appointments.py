@@ -46,6 +46,7 @@ from services.workdays import CalendarUnknown, holiday_name, is_open
 WEEKDAYS = "一二三四五六日"
 NOT_FOUND = "预约码或手机号不正确，请核对后再试。"
 ACTIVE = text("status = 'booked'")  # the predicate of the partial unique index
+DAY_SECONDS = 24 * 60 * 60
 
 
 class BookingRequest(BaseModel):
@@ -226,6 +227,8 @@ def book(session: Session, ctx: Context, request: BookingRequest) -> Booking:
     offer = catalog.get_hall_service(session, request.hall_id, request.service_id)
     start = check_start(ctx, request.start)
     person = ctx.hash("id", id_number)
+    phone_hash = ctx.hash("phone", phone)
+    _count_phone_booking(session, ctx, phone_hash)
     _take_seat(session, offer, start)
     code = random_code()
     values: dict[str, Any] = {
@@ -239,7 +242,7 @@ def book(session: Session, ctx: Context, request: BookingRequest) -> Booking:
         "id_masked": mask_id_number(id_number),
         "person_hash": person,
         "phone_masked": mask_phone(phone),
-        "phone_hash": ctx.hash("phone", phone),
+        "phone_hash": phone_hash,
         "channel": channel,
         "sender_id": sender_id,
         "created_at": ctx.now,
@@ -266,6 +269,24 @@ def book(session: Session, ctx: Context, request: BookingRequest) -> Booking:
         detail={"hall": offer.hall_id, "service": offer.service_id, "start": start.isoformat()},
     )
     return _view(offer, values)
+
+
+def _count_phone_booking(session: Session, ctx: Context, phone_hash: str) -> None:
+    """One more booking today for this phone, or RateLimited past the day's cap (slot hoarding).
+
+    A counter row rather than a count of appointments: the upsert is atomic, so concurrent bookings
+    cannot all slip under the cap, and a booking refused later (slot full, already booked) rolls
+    its count back with it. The window is the local calendar day, cancelled bookings included.
+    """
+    cap = ctx.settings.bookings_per_phone_per_day
+    decision = ratelimit.hit(
+        session, f"booking:phone:{phone_hash}", limit=cap, window_seconds=DAY_SECONDS, now=ctx.now
+    )
+    if not decision.allowed:
+        raise RateLimited(
+            f"这个手机号今天已预约{cap}次，达到每天的上限，请明天再预约；如有急事请拨打 12345。",
+            retry_after=decision.retry_after,
+        )
 
 
 def _insert_if_none_active(session: Session, values: dict[str, Any]) -> bool:

@@ -26,3 +26,9 @@ class Context:
 
     def hash(self, purpose: str, value: str) -> str:
         return keyed_hash(self._secret, purpose, value)
+
+    @property
+    def audit_key(self) -> bytes:
+        """The audit log's hash-chain key: derived from the secret (never stored), so whoever edits
+        the table without the application's secret cannot rebuild the chain."""
+        return bytes.fromhex(self.hash("audit-chain", "v1"))

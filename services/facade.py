@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ServicesSettings, Settings, get_settings
-from services import applications, appointments, audit, catalog, feedback, handoff_desk, ics
+from services import applications, appointments, audit, catalog, feedback, handoff_desk, ics, personal_holds
 from services.applications import ApplicationRequest, ApplicationView
 from services.appointments import Booking, BookingRequest, SlotView
 from services.audit import AuditView
@@ -19,16 +19,10 @@ from services.catalog import Catalog, HallServiceView, HallView
 from services.context import Context
 from services.db import make_engine, make_sessionmaker, migrate
 from services.errors import DomainError, NotConfigured, ServiceUnavailable
-from services.feedback import (
-    ComplaintRequest,
-    ComplaintView,
-    HandoffRequest,
-    HandoffView,
-    RatingRequest,
-    RatingView,
-)
-from services.handoff_desk import InboxView, ReplyView, WaitingView
+from services.feedback import ComplaintRequest, ComplaintView, RatingRequest, RatingView
+from services.handoff_desk import HandoffRequest, HandoffView, InboxView, ReplyView, WaitingView
 from services.models import AppStatus, TicketStatus
+from services.personal_holds import Held
 from services.workdays import local_now
 
 Clock = Callable[[], dt.datetime]
@@ -78,8 +72,10 @@ class Services:
     @contextmanager
     def unit(self) -> Iterator[tuple[Session, Context]]:
         with self._sessions() as session:
+            ctx = self.context()
+            audit.bind_key(session, ctx)
             try:
-                yield session, self.context()
+                yield session, ctx
             except DomainError as error:
                 if error.keep_writes:
                     session.commit()
@@ -195,27 +191,28 @@ class Services:
 
     def open_handoff(self, request: HandoffRequest) -> HandoffView:
         with self.unit() as (session, ctx):
-            return feedback.open_handoff(session, ctx, request)
+            return handoff_desk.open_handoff(session, ctx, request)
 
     def waiting_handoffs(self, *, limit: int = 50) -> list[HandoffView]:
-        with self.unit() as (session, _ctx):
-            return feedback.waiting_handoffs(session, limit=limit)
+        with self.unit() as (session, ctx):
+            return handoff_desk.waiting_handoffs(session, ctx, limit=limit)
 
     def claim_handoff(self, ticket: str, *, agent: str) -> HandoffView:
         with self.unit() as (session, ctx):
-            return feedback.claim_handoff(session, ctx, ticket, agent=agent)
+            return handoff_desk.claim(session, ctx, ticket, agent=agent)
 
     def close_handoff(self, ticket: str, *, agent: str) -> HandoffView:
+        """Only by the agent who claimed it; a handoff nobody has claimed yet, by any agent."""
         with self.unit() as (session, ctx):
-            return feedback.close_handoff(session, ctx, ticket, agent=agent)
+            return handoff_desk.close(session, ctx, ticket, agent=agent)
 
     def handoff(self, ticket: str) -> HandoffView:
-        with self.unit() as (session, _ctx):
-            return handoff_desk.get_handoff(session, ticket)
+        with self.unit() as (session, ctx):
+            return handoff_desk.get_handoff(session, ctx, ticket)
 
     def agent_handoffs(self, agent: str, *, limit: int = 50) -> list[HandoffView]:
-        with self.unit() as (session, _ctx):
-            return handoff_desk.agent_handoffs(session, agent, limit=limit)
+        with self.unit() as (session, ctx):
+            return handoff_desk.agent_handoffs(session, ctx, agent, limit=limit)
 
     def reply_to_handoff(self, ticket: str, *, agent: str, text: str) -> ReplyView:
         with self.unit() as (session, ctx):
@@ -239,12 +236,34 @@ class Services:
         with self.unit() as (session, ctx):
             return handoff_desk.inbox(session, ctx, sender_id, after=after)
 
+    # 对话中的身份证号、手机号（services/personal_holds.py）
+    def hold_personal(self, conversation_id: str, kind: str, value: str) -> Held:
+        """Hold a validated ``id_number`` or ``phone`` for the running form; its slot keeps the mask."""
+        with self.unit() as (session, ctx):
+            return personal_holds.hold(session, ctx, conversation_id, kind, value)
+
+    def reveal_personal(self, conversation_id: str, reference: str) -> str | None:
+        """The held value, for the conversation that held it and until it expires; else None."""
+        with self.unit() as (session, ctx):
+            return personal_holds.reveal(session, ctx, conversation_id, reference)
+
+    def release_personal(self, conversation_id: str) -> int:
+        """Forget every value held for the conversation (its form submitted or stopped)."""
+        with self.unit() as (session, ctx):
+            return personal_holds.release(session, ctx, conversation_id)
+
+    def purge_expired_holds(self) -> int:
+        """Delete the holds past their expiry (``python -m services purge``); how many went."""
+        with self.unit() as (session, ctx):
+            return personal_holds.purge_expired(session, ctx)
+
     # 审计
     def audit_log(
-        self, *, limit: int = 100, action: str | None = None, target: str | None = None
+        self, *, reader: str, limit: int = 100, action: str | None = None, target: str | None = None
     ) -> list[AuditView]:
-        with self.unit() as (session, _ctx):
-            return audit.recent(session, limit=limit, action=action, target=target)
+        """The newest records; the read is itself audited under ``reader`` (the signed-in account)."""
+        with self.unit() as (session, ctx):
+            return audit.read(session, ctx, reader=reader, limit=limit, action=action, target=target)
 
 
 def _unavailable() -> ServiceUnavailable:

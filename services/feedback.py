@@ -1,9 +1,8 @@
-"""Satisfaction ratings, complaints (投诉 / 曝光纠错) and handoff tickets to a human agent."""
+"""Satisfaction ratings and complaints (投诉 / 曝光纠错); handoffs live in services/handoff_desk.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -11,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from services import audit, catalog
 from services.context import Context
-from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from services.errors import InvalidInput, InvalidTransition, NotFound
 from services.identity import mask_phone, mask_text, validate_phone
-from services.models import Complaint, ComplaintKind, Handoff, HandoffStatus, Rating, TicketStatus
+from services.models import Complaint, ComplaintKind, Rating, TicketStatus
 from services.numbers import next_number
 from services.text import check_channel, check_sender, clean_text
 
 COMPLAINT_PREFIX = "TS"
-HANDOFF_PREFIX = "RG"
 KIND_LABELS = {ComplaintKind.complaint: "投诉", ComplaintKind.correction: "曝光纠错"}
 TICKET_LABELS = {
     TicketStatus.open: "已登记，待处理",
@@ -70,32 +68,6 @@ class ComplaintView(BaseModel):
     status_label: str
     created_at: dt.datetime
     updated_at: dt.datetime
-
-
-class TranscriptMessage(BaseModel):
-    role: Literal["user", "bot", "agent"]
-    text: str
-    at: dt.datetime | None = None
-
-
-class HandoffRequest(BaseModel):
-    sender_id: str
-    channel: str
-    transcript: list[TranscriptMessage]
-    reason: str | None = None
-
-
-class HandoffView(BaseModel):
-    ticket: str
-    sender_id: str
-    channel: str
-    reason: str | None
-    status: HandoffStatus
-    agent: str | None
-    transcript: list[TranscriptMessage]
-    created_at: dt.datetime
-    claimed_at: dt.datetime | None
-    closed_at: dt.datetime | None
 
 
 def rate(session: Session, ctx: Context, request: RatingRequest) -> RatingView:
@@ -176,12 +148,13 @@ def update_complaint(
     resolution: str | None = None,
 ) -> ComplaintView:
     """Staff side: move the ticket along open → processing → resolved → closed."""
-    complaint = _complaint(session, tracking_number)
+    complaint = _complaint(session, tracking_number, lock=True)
     if status not in TICKET_FLOW[complaint.status]:
         raise InvalidTransition(
             f"工单当前为“{TICKET_LABELS[complaint.status]}”，不能改为“{TICKET_LABELS[status]}”。",
             field="status",
         )
+    previous = complaint.status
     complaint.status = status
     complaint.resolution = (
         clean_text(resolution, field="resolution", label="处理结果", max_chars=2000) or complaint.resolution
@@ -195,118 +168,20 @@ def update_complaint(
         action="complaint.update",
         target=complaint.tracking_number,
         result=status.value,
+        detail={"from": previous.value},
     )
     return _complaint_view(complaint)
 
 
-def open_handoff(session: Session, ctx: Context, request: HandoffRequest) -> HandoffView:
-    """Queue the conversation for a human; a sender already waiting keeps one ticket, transcript extended."""
-    sender_id = check_sender(request.sender_id)
-    channel = check_channel(request.channel)
-    reason = clean_text(request.reason, field="reason", label="转人工原因", max_chars=200)
-    settings = ctx.settings
-    if len(request.transcript) > settings.max_transcript_messages:
-        raise InvalidInput(f"对话记录不能超过{settings.max_transcript_messages}条。", field="transcript")
-    if sum(len(message.text) for message in request.transcript) > settings.max_transcript_chars:
-        raise InvalidInput(f"对话记录总长度不能超过{settings.max_transcript_chars}个字。", field="transcript")
-    # Agents need the conversation, not the resident's ID or phone number in clear.
-    messages: list[dict[str, Any]] = [
-        {"role": m.role, "text": mask_text(m.text), "at": (m.at or ctx.now).isoformat()}
-        for m in request.transcript
-    ]
-    handoff = session.scalars(
-        select(Handoff)
-        .where(Handoff.sender_id == sender_id, Handoff.status != HandoffStatus.closed)
-        .order_by(Handoff.id.desc())
-    ).first()
-    if handoff is None:
-        handoff = Handoff(
-            ticket=next_number(session, HANDOFF_PREFIX, ctx.today),
-            sender_id=sender_id,
-            channel=channel,
-            reason=reason,
-            transcript=messages,
-            status=HandoffStatus.waiting,
-            created_at=ctx.now,
-        )
-        session.add(handoff)
-    else:
-        handoff.transcript = [*handoff.transcript, *messages][-settings.max_transcript_messages :]
-        handoff.reason = reason or handoff.reason
-    session.flush()
-    audit.record(
-        session,
-        at=ctx.now,
-        actor=sender_id,
-        action="handoff.open",
-        target=handoff.ticket,
-        result=handoff.status.value,
-    )
-    return _handoff_view(handoff)
-
-
-def waiting_handoffs(session: Session, *, limit: int = 50) -> list[HandoffView]:
-    rows = session.scalars(
-        select(Handoff)
-        .where(Handoff.status == HandoffStatus.waiting)
-        .order_by(Handoff.created_at)
-        .limit(limit)
-    )
-    return [_handoff_view(row) for row in rows]
-
-
-def claim_handoff(session: Session, ctx: Context, ticket: str, *, agent: str) -> HandoffView:
-    handoff = _handoff(session, ticket)
-    if handoff.status is not HandoffStatus.waiting:
-        raise Conflict("该会话已被其他工作人员接入或已结束。", field="ticket")
-    handoff.status = HandoffStatus.claimed
-    handoff.agent = clean_text(agent, field="agent", label="工作人员", max_chars=60, required=True)
-    handoff.claimed_at = ctx.now
-    session.flush()
-    audit.record(
-        session,
-        at=ctx.now,
-        actor=handoff.agent or agent,
-        action="handoff.claim",
-        target=ticket,
-        result="claimed",
-    )
-    return _handoff_view(handoff)
-
-
-def close_handoff(session: Session, ctx: Context, ticket: str, *, agent: str) -> HandoffView:
-    handoff = _handoff(session, ticket)
-    if handoff.status is HandoffStatus.closed:
-        raise Conflict("该会话已结束。", field="ticket")
-    handoff.status = HandoffStatus.closed
-    handoff.closed_at = ctx.now
-    session.flush()
-    audit.record(session, at=ctx.now, actor=agent, action="handoff.close", target=ticket, result="closed")
-    return _handoff_view(handoff)
-
-
-def _complaint(session: Session, tracking_number: str) -> Complaint:
+def _complaint(session: Session, tracking_number: str, *, lock: bool = False) -> Complaint:
     number = (tracking_number or "").strip().upper()
-    complaint = (
-        session.scalars(select(Complaint).where(Complaint.tracking_number == number)).one_or_none()
-        if len(number) <= 32
-        else None
-    )
+    query = select(Complaint).where(Complaint.tracking_number == number)
+    if lock:
+        query = query.with_for_update()
+    complaint = session.scalars(query).one_or_none() if len(number) <= 32 else None
     if complaint is None:
         raise NotFound("没有找到这个工单编号，请核对。", field="tracking_number")
     return complaint
-
-
-def _handoff(session: Session, ticket: str) -> Handoff:
-    number = (ticket or "").strip().upper()
-    handoff = (
-        session.scalars(select(Handoff).where(Handoff.ticket == number).with_for_update()).one_or_none()
-        if len(number) <= 32
-        else None
-    )
-    if handoff is None:
-        raise NotFound("没有找到这个转人工工单。", field="ticket")
-    return handoff
 
 
 def _complaint_view(complaint: Complaint) -> ComplaintView:
@@ -318,19 +193,4 @@ def _complaint_view(complaint: Complaint) -> ComplaintView:
         status_label=TICKET_LABELS[complaint.status],
         created_at=complaint.created_at,
         updated_at=complaint.updated_at,
-    )
-
-
-def _handoff_view(handoff: Handoff) -> HandoffView:
-    return HandoffView(
-        ticket=handoff.ticket,
-        sender_id=handoff.sender_id,
-        channel=handoff.channel,
-        reason=handoff.reason,
-        status=handoff.status,
-        agent=handoff.agent,
-        transcript=[TranscriptMessage.model_validate(message) for message in handoff.transcript],
-        created_at=handoff.created_at,
-        claimed_at=handoff.claimed_at,
-        closed_at=handoff.closed_at,
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -276,7 +277,7 @@ class Complaint(Base):
 
 
 class Handoff(Base):
-    """A conversation waiting for (or taken by) a human agent, with its transcript."""
+    """A conversation waiting for (or taken by) a human agent; its transcript is its lines."""
 
     __tablename__ = "handoffs"
     __table_args__ = (Index("ix_handoffs_status_created", "status", "created_at"),)
@@ -286,12 +287,27 @@ class Handoff(Base):
     sender_id: Mapped[str] = mapped_column(String(128), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
-    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus, "handoff_status"))
     agent: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    lines: Mapped[list[HandoffLine]] = relationship(order_by="HandoffLine.id", viewonly=True)
+
+
+class HandoffLine(Base):
+    """One line of a handoff's transcript. Lines are only ever inserted, so a resident's message
+    relayed while an agent replies cannot overwrite the other's line."""
+
+    __tablename__ = "handoff_lines"
+    __table_args__ = (Index("ix_handoff_lines_handoff_id_id", "handoff_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"))
+    role: Mapped[str] = mapped_column(String(8))  # user | bot | agent
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class HandoffReply(Base):
@@ -322,6 +338,9 @@ class AuditRecord(Base):
     target: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Hash chain: row_hash = HMAC(key, prev_hash + this row's content); see services/audit.py.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class RateCounter(Base):
@@ -332,3 +351,59 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[dt.datetime] = mapped_column(DateTime, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class StaffRole(str, Enum):
+    """Separate powers (三员分立 in spirit); auditor and admin are held alone (services/staff.py)."""
+
+    agent = "agent"  # 坐席: agent-assist console, handoff desk
+    business = "business"  # 业务: application status changes, complaints
+    knowledge = "knowledge"  # 知识: knowledge editing
+    auditor = "auditor"  # 审计: reads the audit log, nothing else
+    admin = "admin"  # 管理员: accounts; cannot read the audit log
+
+
+class StaffAccount(Base):
+    """One member of staff. The password is stored only as an argon2id hash."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only a hash of the cookie's token is stored; the row is shared by every
+    gateway replica, and logout (revoked_at) ends it everywhere."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PersonalDataHold(Base):
+    """A personal identifier a form has validated, held (encrypted, briefly) until the form submits,
+    so the Rasa tracker keeps only its masked form and a reference."""
+
+    __tablename__ = "personal_data_holds"
+
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_hash: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # id_number | phone
+    ciphertext: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

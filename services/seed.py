@@ -1,7 +1,8 @@
 """Realistic demo data for ``make run``: applications in every status, some bookings and feedback.
 
 Deterministic for a given seed and day, idempotent (does nothing when the demo data is there),
-and written through the same domain functions as real traffic, so it obeys every rule.
+and written through the same domain functions as real traffic, so it obeys every rule. Never in
+production: invented residents would sit among real ones and answer real lookups.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services import applications, appointments, feedback
+from services import applications, appointments, feedback, handoff_desk
 from services.applications import ApplicationRequest
 from services.appointments import BookingRequest
 from services.catalog import Catalog, CatalogService, sync_catalog
 from services.context import Context
 from services.errors import DomainError
 from services.facade import Services
-from services.feedback import ComplaintRequest, HandoffRequest, RatingRequest, TranscriptMessage
+from services.feedback import ComplaintRequest, RatingRequest
+from services.handoff_desk import HandoffRequest, TranscriptMessage
 from services.identity import id_check_char
 from services.models import Application, AppStatus, ComplaintKind
 from services.workdays import is_working_day
@@ -96,6 +98,10 @@ HANDLERS = {
 REJECT_REASONS = ("申请事项不属于本机关职权范围，请向户籍所在地主管部门申请。", "申请人不符合申请条件。")
 
 
+class SeedRefused(RuntimeError):
+    """Demo data was asked for where real residents' records live."""
+
+
 @dataclass
 class SeedReport:
     applications: int = 0
@@ -148,8 +154,16 @@ def _step_times(rng: random.Random, now: dt.datetime, steps: int) -> list[dt.dat
     return times
 
 
-def seed(services: Services, data: Catalog, *, count: int, rng_seed: int = 2026) -> SeedReport:
-    """Sync the catalog and add ``count`` demo applications (every status) unless already there."""
+def seed(
+    services: Services, data: Catalog, *, count: int, environment: str, rng_seed: int = 2026
+) -> SeedReport:
+    """Sync the catalog and add ``count`` demo applications (every status) unless already there;
+    refused in the production ``environment`` (settings.environment)."""
+    if environment == "production":
+        raise SeedRefused(
+            "生产环境（ZY_ENVIRONMENT=production）不能写入演示数据：虚构的办件、预约和群众信息会混入真实记录。"
+            "生产环境请只运行 python -m services migrate 和 catalog。"
+        )
     report = SeedReport()
     usable = [service for service in data.services if service.windows]
     with services.unit() as (session, ctx):
@@ -285,7 +299,7 @@ def _seed_feedback(session: Session, ctx: Context, rng: random.Random, usable: l
             content="窗口排队时间太长，建议增加预约号源。",
         ),
     )
-    feedback.open_handoff(
+    handoff_desk.open_handoff(
         session,
         ctx,
         HandoffRequest(

@@ -14,7 +14,7 @@ from answering.core import decide
 from answering.decision import Decision, Kind
 from answering.render import Reply, render
 from answering.turn import Turn
-from services.identity import mask_text
+from services.log_privacy import log_text, pseudonym
 
 unanswered_log = logging.getLogger("zunyi.unanswered")
 SITUATION_SLOT = "situation"
@@ -64,8 +64,8 @@ def log_unanswered(tracker: Tracker, decision: Decision) -> None:
         json.dumps(
             {
                 "event": "unanswered",
-                "sender": tracker.sender_id,
-                "text": mask_text(tracker.latest_message.get("text") or ""),
+                "sender": pseudonym(tracker.sender_id),
+                "text": log_text(tracker.latest_message.get("text") or ""),
                 "kind": decision.kind.value,
                 "reason": decision.evidence,
             },

@@ -7,7 +7,7 @@ import threading
 from rasa_sdk import Tracker
 
 from services.facade import Services
-from services.feedback import TranscriptMessage
+from services.handoff_desk import TranscriptMessage
 
 _lock = threading.Lock()
 _services: Services | None = None

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import consent
 from bot.actions.backend import channel_of, get_services, transcript
 from bot.actions.base import Action
-from services.feedback import HandoffRequest
+from services.handoff_desk import HandoffRequest
 
 # Words that ask for a person; a vague 有人吗 or 找个人 is asked about first.
 EXPLICIT = re.compile(r"转人工|人工|真人|客服|工作人员|坐席|接线员")

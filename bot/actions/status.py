@@ -10,11 +10,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import personal_slots
 from bot.actions.backend import get_services
 from bot.actions.base import Action, FormValidationAction
 from services.applications import NEUTRAL_ANSWER, normalise_number
 from services.errors import DomainError, RateLimited
 from services.feedback import COMPLAINT_PREFIX
+from services.identity import validate_phone
 
 # Said in one message (查进度 ZW202611030012 身份证后六位12123X): the number and the proof are
 # both taken, so nothing is asked twice.
@@ -116,9 +118,19 @@ class ValidateApplicationStatusForm(FormValidationAction):
     def validate_status_proof(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """ID tail as said (a whole 身份证号 is cut to it); a phone number is held, and the slot
+        keeps its mask and a reference (personal_slots)."""
+        if personal_slots.is_held(value):
+            return {"status_proof": value}
         proof = "".join(str(value).split()).upper()
-        if len(proof) in (6, 11, 18):
-            return {"status_proof": proof}
+        if len(proof) in (6, 18):
+            return {"status_proof": proof[-6:]}
+        try:
+            phone = validate_phone(proof) if len(proof) == 11 else None
+        except DomainError:
+            phone = None
+        if phone:
+            return {"status_proof": personal_slots.hold(tracker, "phone", phone)}
         dispatcher.utter_message(text="请输入身份证号后6位（如 02001X），或11位手机号。")
         return {"status_proof": None}
 
@@ -136,6 +148,7 @@ class ActionStopStatusCheck(Action):
             dispatcher.utter_message(text=NO_NUMBER_HELP)  # 不记得号码了 read as 算了
         else:
             dispatcher.utter_message(text="好的，先不查了。需要时说“查办件进度”，随时可以再查。")
+        personal_slots.forget(tracker)
         return [SlotSet("application_number", None), SlotSet("status_proof", None)]
 
 
@@ -147,16 +160,20 @@ class ActionCheckApplicationStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         number = tracker.get_slot("application_number") or ""
-        proof = tracker.get_slot("status_proof") or ""
-        proof = proof[-6:] if len(proof) == 18 else proof
+        held = personal_slots.is_held(tracker.get_slot("status_proof"))
+        proof = personal_slots.reveal(tracker, "status_proof") if held else tracker.get_slot("status_proof")
+        personal_slots.forget(tracker)
         clear = [SlotSet("application_number", None), SlotSet("status_proof", None)]
         if not number:
             return clear  # the resident had no number; the form already said where to find one
         if _is_complaint(number):
             self._complaint(dispatcher, number)
             return clear
+        if held and proof is None:
+            dispatcher.utter_message(text=f"{personal_slots.expired('phone')}请重新说“查办件进度”。")
+            return clear
         try:
-            found = get_services().lookup_application(number, proof, tracker.sender_id)
+            found = get_services().lookup_application(number, proof or "", tracker.sender_id)
         except RateLimited as error:
             dispatcher.utter_message(text=error.message)
             return clear

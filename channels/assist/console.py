@@ -17,7 +17,8 @@ _FILES = {
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
-# The page holds a staff token: it must not be framed by another site or leak it in a Referer.
+# The page acts for a signed-in member of staff: it must not be framed by another site (clickjacking)
+# nor leak its URLs in a Referer.
 _HEADERS = {
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",

@@ -1,8 +1,12 @@
 """The assist WebSocket: the operator sends what the caller says, the console gets suggestions.
 
+The socket is the signed-in console's: the session cookie (channels/staff_auth.py) must belong to
+an account with role 坐席 (agent), else the socket closes with code 1008 and a Chinese reason (a
+forbidden account is audited). The session is checked again every half minute while the socket is
+open, so a logout or an expired session also ends it.
+
 Protocol (JSON text frames):
-  → {"type": "auth", "token": "<staff token>"}      first frame, unless ?token= was given
-  ← {"type": "ready"}                                 or close code 1008 for a missing/wrong token
+  ← {"type": "ready"}                                 once the session is accepted
   → {"type": "utterance", "id": 7, "text": "新农合交好多钱"}
   ← {"type": "suggestion", "id": 7, ...}              see channels.assist.suggest.Suggestion
   ← {"type": "error", "id": 7, "message": "…"}
@@ -18,21 +22,32 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Annotated, Any
+from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Query, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect, status
 from starlette.concurrency import run_in_threadpool
 
 from channels.assist.suggest import Suggestion, retrieve, suggest
 from channels.rasa_client import NluParse, RasaClient, RasaUnavailable
+from channels.staff_auth import (
+    NOT_SIGNED_IN,
+    SESSION_ENDED,
+    forbidden_message,
+    get_directory,
+    refuse_role,
+    session_token,
+)
 from core.settings import Settings
+from services.models import StaffRole
 
 log = logging.getLogger("zunyi.assist")
 
-AUTH_SECONDS = 10.0
+ROLES = (StaffRole.agent,)
+SESSION_CHECK_SECONDS = 30.0
 # A suggestion is useful only while the caller is still on the line: NLU that is slower than this
 # is skipped and the console shows retrieval alone.
 PARSE_SECONDS = 2.0
@@ -53,21 +68,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["坐席辅助"], lifespan=lifespan)
 
 
-def token_ok(settings: Settings, token: object) -> bool:
-    expected = settings.gateway.staff_token.get_secret_value()
-    return isinstance(token, str) and secrets.compare_digest(token.encode(), expected.encode())
-
-
 @router.websocket("/api/assist/ws")
-async def assist_socket(
-    websocket: WebSocket, token: Annotated[str | None, Query(max_length=256)] = None
-) -> None:
+async def assist_socket(websocket: WebSocket) -> None:
     settings: Settings = websocket.app.state.settings
     # Accept first, so that a refusal reaches the browser as close code 1008 and not as a bare 403.
     await websocket.accept()
     try:
-        if not await _authenticate(websocket, settings, token):
-            await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="需要工作人员凭证")
+        refusal = await _refusal(websocket)
+        if refusal:
+            await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=refusal)
             return
         await websocket.send_json({"type": "ready"})
         await AssistSession(websocket, websocket.app.state.assist_rasa, settings).run()
@@ -75,19 +84,29 @@ async def assist_socket(
         return
 
 
-async def _authenticate(websocket: WebSocket, settings: Settings, token: str | None) -> bool:
-    if token is not None:
-        return token_ok(settings, token)
-    try:
-        first = await asyncio.wait_for(websocket.receive_text(), AUTH_SECONDS)
-        message = json.loads(first)
-    except (TimeoutError, ValueError, KeyError):
-        return False
-    return (
-        isinstance(message, dict)
-        and message.get("type") == "auth"
-        and token_ok(settings, message.get("token"))
-    )
+def _foreign_origin(websocket: WebSocket) -> bool:
+    """A page of another site opening the socket (cross-site WebSocket hijacking): browsers always
+    send Origin on a WebSocket handshake; the port may differ behind a proxy."""
+    origin = websocket.headers.get("origin")
+    host = urlsplit(f"//{websocket.headers.get('host', '')}").hostname
+    return origin is not None and urlsplit(origin).hostname != host
+
+
+async def _refusal(websocket: WebSocket) -> str | None:
+    """Why this socket may not be served, or None for a signed-in agent."""
+    if _foreign_origin(websocket):
+        return "不接受来自其他网站的连接。"
+    token = session_token(websocket)
+    if token is None:
+        return NOT_SIGNED_IN
+    directory = get_directory(websocket)
+    current = await run_in_threadpool(directory.resolve, token)
+    if current is None:
+        return SESSION_ENDED
+    if not current.member.has_any(ROLES):
+        await refuse_role(directory, current, "WEBSOCKET /api/assist/ws")
+        return forbidden_message(ROLES)
+    return None
 
 
 class AssistSession:
@@ -95,6 +114,7 @@ class AssistSession:
         self._socket = websocket
         self._rasa = rasa
         self._max_chars = settings.gateway.max_text_chars
+        self._checked_at = time.monotonic()
         self._latest: tuple[int, str] | None = None
         self._wake = asyncio.Event()
         self._send_lock = asyncio.Lock()
@@ -106,11 +126,22 @@ class AssistSession:
                 frame = await self._socket.receive()
                 if frame["type"] == "websocket.disconnect":
                     return
+                if not await self._still_signed_in():
+                    await self._socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=SESSION_ENDED)
+                    return
                 await self._on_frame(frame.get("text"))
         finally:
             worker.cancel()
             with suppress(asyncio.CancelledError):
                 await worker
+
+    async def _still_signed_in(self) -> bool:
+        if time.monotonic() - self._checked_at < SESSION_CHECK_SECONDS:
+            return True
+        self._checked_at = time.monotonic()
+        token = session_token(self._socket)
+        directory = get_directory(self._socket)
+        return token is not None and await run_in_threadpool(directory.resolve, token) is not None
 
     async def _on_frame(self, raw: str | None) -> None:
         try:

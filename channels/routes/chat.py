@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from channels.dependencies import TurnsDep
+from channels.ip_limits import limited
 from channels.messages import ChatRequest, ChatResponse
-from services.errors import InvalidInput
-from services.text import check_channel, check_sender
+from channels.routes.services import ERRORS, ChineseErrorsRoute, check_own_conversation
 
-router = APIRouter(tags=["对话"])
-
-# Channels whose senders arrive through their own endpoint and must not be impersonated here.
-_OWN_ENDPOINT = {"wechat"}
+router = APIRouter(tags=["对话"], route_class=ChineseErrorsRoute, responses=ERRORS)
 
 
-@router.post("/api/chat", summary="发送一条消息，返回助手的回复")
+@router.post("/api/chat", summary="发送一条消息，返回助手的回复", dependencies=[limited("chat")])
 async def chat(body: ChatRequest, turns: TurnsDep) -> ChatResponse:
-    try:
-        check_sender(body.sender_id)
-        check_channel(body.channel)
-    except InvalidInput as error:
-        raise HTTPException(status_code=422, detail=error.message) from error
-    if body.channel in _OWN_ENDPOINT or not body.sender_id.startswith(f"{body.channel}:"):
-        raise HTTPException(
-            status_code=422, detail=f"会话标识应以“{body.channel}:”开头，且不能代替其他渠道发送消息。"
-        )
+    check_own_conversation(body.sender_id, body.channel)
     return await turns.handle(body.sender_id, body.text, body.channel, body.metadata)

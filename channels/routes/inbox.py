@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
+from channels.ip_limits import limited
 from channels.routes.services import ERRORS, ChineseErrorsRoute, ServicesDep
 from services.handoff_desk import InboxView
 
 router = APIRouter(tags=["对话"], route_class=ChineseErrorsRoute, responses=ERRORS)
 
 
-@router.get("/api/chat/inbox", summary="人工客服发给网页会话的新消息")
+@router.get("/api/chat/inbox", summary="人工客服发给网页会话的新消息", dependencies=[limited("inbox")])
 async def inbox(
     services: ServicesDep,
     sender_id: Annotated[str, Query(max_length=128, description="网页会话标识 web:…")],

@@ -1,7 +1,7 @@
 """FastAPI routers for the gateway: parse, call :class:`Services`, render. Errors become 4xx here only.
 
-``public_router`` is what residents' clients may call; ``staff_router`` (status changes,
-handoff desk, audit log) must be mounted behind the gateway's staff authentication.
+``public_router`` is what residents' clients may call; the staff routes, each checking the
+signed-in account's role, are channels/routes/staff.py and channels/assist/desk.py.
 """
 
 from __future__ import annotations
@@ -13,25 +13,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from channels.ip_limits import limited
 from services import errors
-from services.applications import NEUTRAL_ANSWER, ApplicationRequest, ApplicationView
+from services.applications import NEUTRAL_ANSWER, ApplicationView
 from services.appointments import Booking, BookingRequest, SlotView
-from services.audit import AuditView
 from services.catalog import HallServiceView, HallView
 from services.facade import Services
-from services.feedback import (
-    ComplaintRequest,
-    ComplaintView,
-    HandoffRequest,
-    HandoffView,
-    RatingRequest,
-    RatingView,
-)
-from services.models import AppStatus, TicketStatus
+from services.feedback import ComplaintRequest, ComplaintView, RatingRequest, RatingView
+from services.handoff_desk import HandoffRequest, HandoffView
+from services.text import check_channel, check_sender
 
 FIELD_LABELS = {
     "number": "办件编号",
@@ -56,6 +51,8 @@ FIELD_LABELS = {
     "transcript": "对话记录",
     "status": "状态",
     "limit": "条数",
+    "login": "登录名",
+    "password": "密码",
 }
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
@@ -127,7 +124,7 @@ class ChineseErrorsRoute(APIRoute):
 _lock = threading.Lock()
 
 
-def get_services(request: Request) -> Services:
+def get_services(request: HTTPConnection) -> Services:
     """The app's Services: set ``app.state.services`` at startup, or it is built on first use."""
     services = getattr(request.app.state, "services", None)
     if services is None:
@@ -152,7 +149,6 @@ def _http(error: errors.DomainError) -> HTTPException:
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (404, 409, 422, 429)}
 
 public_router = APIRouter(route_class=ChineseErrorsRoute, responses=ERRORS)
-staff_router = APIRouter(route_class=ChineseErrorsRoute, responses=ERRORS)
 
 
 # 办件查询
@@ -163,7 +159,10 @@ class LookupRequest(BaseModel):
 
 
 @public_router.post(
-    "/applications/lookup", tags=["办件"], summary="办件进度查询（需办件编号+身份证后6位或手机号）"
+    "/applications/lookup",
+    tags=["办件"],
+    summary="办件进度查询（需办件编号+身份证后6位或手机号）",
+    dependencies=[limited("lookups")],
 )
 def lookup_application(body: LookupRequest, services: ServicesDep) -> ApplicationView:
     found = services.lookup_application(body.number, body.proof, body.sender_id)
@@ -191,13 +190,22 @@ def list_slots(
 
 
 @public_router.post(
-    "/appointments", tags=["预约"], status_code=status.HTTP_201_CREATED, summary="预约取号（返回预约码）"
+    "/appointments",
+    tags=["预约"],
+    status_code=status.HTTP_201_CREATED,
+    summary="预约取号（返回预约码）",
+    dependencies=[limited("bookings")],
 )
 def book(body: BookingRequest, services: ServicesDep) -> Booking:
     return services.book(body)
 
 
-@public_router.get("/appointments/{code}", tags=["预约"], summary="按预约码查看预约（信息已脱敏）")
+@public_router.get(
+    "/appointments/{code}",
+    tags=["预约"],
+    summary="按预约码查看预约（信息已脱敏）",
+    dependencies=[limited("lookups")],
+)
 def get_booking(code: str, services: ServicesDep) -> Booking:
     return services.booking(code)
 
@@ -206,6 +214,7 @@ def get_booking(code: str, services: ServicesDep) -> Booking:
     "/appointments/{code}/calendar.ics",
     tags=["预约"],
     summary="预约日历文件（.ics）",
+    dependencies=[limited("lookups")],
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
@@ -229,18 +238,30 @@ class RescheduleRequest(BaseModel):
     new_start: dt.datetime
 
 
-@public_router.post("/appointments/{code}/cancel", tags=["预约"], summary="取消预约（预约码+手机号）")
+@public_router.post(
+    "/appointments/{code}/cancel",
+    tags=["预约"],
+    summary="取消预约（预约码+手机号）",
+    dependencies=[limited("lookups")],
+)
 def cancel(code: str, body: CancelRequest, services: ServicesDep) -> Booking:
     return services.cancel(code, body.phone, actor=body.sender_id)
 
 
-@public_router.post("/appointments/{code}/reschedule", tags=["预约"], summary="改期（预约码+手机号）")
+@public_router.post(
+    "/appointments/{code}/reschedule",
+    tags=["预约"],
+    summary="改期（预约码+手机号）",
+    dependencies=[limited("lookups")],
+)
 def reschedule(code: str, body: RescheduleRequest, services: ServicesDep) -> Booking:
     return services.reschedule(code, body.phone, body.new_start, actor=body.sender_id)
 
 
 # 评价、投诉、转人工
-@public_router.post("/ratings", tags=["反馈"], summary="满意度评价（1—5分）")
+@public_router.post(
+    "/ratings", tags=["反馈"], summary="满意度评价（1—5分）", dependencies=[limited("feedback")]
+)
 def rate(body: RatingRequest, services: ServicesDep) -> RatingView:
     return services.rate(body)
 
@@ -250,96 +271,44 @@ def rate(body: RatingRequest, services: ServicesDep) -> RatingView:
     tags=["反馈"],
     status_code=status.HTTP_201_CREATED,
     summary="投诉、曝光纠错（返回工单编号）",
+    dependencies=[limited("tickets")],
 )
 def open_complaint(body: ComplaintRequest, services: ServicesDep) -> ComplaintView:
     return services.open_complaint(body)
 
 
-@public_router.get("/complaints/{tracking_number}", tags=["反馈"], summary="工单处理状态")
+@public_router.get(
+    "/complaints/{tracking_number}",
+    tags=["反馈"],
+    summary="工单处理状态",
+    dependencies=[limited("lookups")],
+)
 def complaint_status(tracking_number: str, services: ServicesDep) -> ComplaintView:
     return services.complaint_status(tracking_number)
 
 
-@public_router.post("/handoffs", tags=["转人工"], status_code=status.HTTP_201_CREATED, summary="转人工排队")
+# Channels whose senders arrive through their own endpoint and must not be impersonated here.
+OWN_ENDPOINT = frozenset({"wechat"})
+
+
+def check_own_conversation(sender_id: str, channel: str) -> None:
+    """A JSON client acts only for a conversation of its own channel (``web:…`` for the widget),
+    never for one that arrives through its own endpoint (``wechat:…``)."""
+    check_sender(sender_id)
+    check_channel(channel)
+    if channel in OWN_ENDPOINT or not sender_id.startswith(f"{channel}:"):
+        raise errors.InvalidInput(
+            f"会话标识应以“{channel}:”开头，且不能代替其他渠道的会话。", field="sender_id"
+        )
+
+
+@public_router.post(
+    "/handoffs",
+    tags=["转人工"],
+    status_code=status.HTTP_201_CREATED,
+    summary="转人工排队（只能为本渠道自己的会话）",
+    dependencies=[limited("tickets")],
+)
 def open_handoff(body: HandoffRequest, services: ServicesDep) -> HandoffView:
+    check_own_conversation(body.sender_id, body.channel)
     return services.open_handoff(body)
-
-
-# 工作人员（须挂在网关的工作人员认证之后）
-class StatusChange(BaseModel):
-    status: AppStatus
-    handler: str
-    note: str | None = None
-    missing_materials: list[str] | None = None
-    reason: str | None = None
-
-
-class ApplicationIntake(ApplicationRequest):
-    handler: str
-
-
-class TicketChange(BaseModel):
-    status: TicketStatus
-    actor: str
-    resolution: str | None = None
-
-
-class AgentAction(BaseModel):
-    agent: str
-
-
-@staff_router.post(
-    "/applications", tags=["工作人员"], status_code=status.HTTP_201_CREATED, summary="登记办件（申请）"
-)
-def submit_application(body: ApplicationIntake, services: ServicesDep) -> ApplicationView:
-    return services.submit_application(
-        ApplicationRequest(**body.model_dump(exclude={"handler"})), handler=body.handler
-    )
-
-
-@staff_router.post(
-    "/applications/{number}/status", tags=["工作人员"], summary="办件流转（受理、补正、决定…）"
-)
-def advance_application(number: str, body: StatusChange, services: ServicesDep) -> ApplicationView:
-    return services.advance_application(
-        number,
-        body.status,
-        handler=body.handler,
-        note=body.note,
-        missing_materials=body.missing_materials,
-        reason=body.reason,
-    )
-
-
-@staff_router.post("/complaints/{tracking_number}/status", tags=["工作人员"], summary="工单状态变更")
-def update_complaint(tracking_number: str, body: TicketChange, services: ServicesDep) -> ComplaintView:
-    return services.update_complaint(
-        tracking_number, body.status, actor=body.actor, resolution=body.resolution
-    )
-
-
-@staff_router.get("/handoffs", tags=["工作人员"], summary="等待人工接入的会话")
-def waiting_handoffs(
-    services: ServicesDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[HandoffView]:
-    return services.waiting_handoffs(limit=limit)
-
-
-@staff_router.post("/handoffs/{ticket}/claim", tags=["工作人员"], summary="接入会话")
-def claim_handoff(ticket: str, body: AgentAction, services: ServicesDep) -> HandoffView:
-    return services.claim_handoff(ticket, agent=body.agent)
-
-
-@staff_router.post("/handoffs/{ticket}/close", tags=["工作人员"], summary="结束会话")
-def close_handoff(ticket: str, body: AgentAction, services: ServicesDep) -> HandoffView:
-    return services.close_handoff(ticket, agent=body.agent)
-
-
-@staff_router.get("/audit", tags=["工作人员"], summary="审计日志（只读）")
-def audit_log(
-    services: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    action: str | None = None,
-    target: str | None = None,
-) -> list[AuditView]:
-    return services.audit_log(limit=limit, action=action, target=target)

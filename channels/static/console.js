@@ -5,6 +5,11 @@
  * moment after the operator stops typing, each with an increasing id; answers to older ids are
  * ignored. The handoff desk is the REST API under /api/staff/desk. Everything shown is built with
  * textContent, never innerHTML: transcripts and answers may contain anything.
+ *
+ * Signing in sets an HttpOnly session cookie the page cannot read; the page keeps in memory only
+ * who is signed in and the CSRF token every write sends back (X-CSRF-Token). A reload asks
+ * /api/staff/me for both. Without input for the session's idle time the page signs out itself:
+ * its own polling of the desk must not keep an unattended console signed in.
  */
 (() => {
   "use strict";
@@ -25,19 +30,12 @@
     application_number: "办件编号", id_number: "身份证号", phone: "手机号", person_name: "姓名",
   };
 
+  const AGENT_ROLE = "agent";
+  const IDLE_CHECK_MS = 30000;
+
   const $ = (id) => document.getElementById(id);
-  const session = {
-    get token() { return sessionStorage.getItem("console:token") || ""; },
-    get agent() { return sessionStorage.getItem("console:agent") || ""; },
-    save(agent, token) {
-      sessionStorage.setItem("console:agent", agent);
-      sessionStorage.setItem("console:token", token);
-    },
-    clear() {
-      sessionStorage.removeItem("console:agent");
-      sessionStorage.removeItem("console:token");
-    },
-  };
+  let profile = null; // {login, display_name, roles, csrf_token, idle_minutes, …} while signed in
+  let lastInput = Date.now();
 
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
@@ -62,20 +60,20 @@
   class Unauthorized extends Error {}
 
   async function api(method, path, body) {
+    const headers = {};
+    if (method !== "GET" && profile) headers["X-CSRF-Token"] = profile.csrf_token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
       response = await fetch(path, {
         method,
-        headers: {
-          Authorization: `Bearer ${session.token}`,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
+        headers,
+        credentials: "same-origin",
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
       throw new Error("网络异常，请稍后再试。");
     }
-    if (response.status === 401) throw new Unauthorized("凭证无效或已过期，请重新登录。");
     let data = null;
     try {
       data = await response.json();
@@ -84,25 +82,33 @@
     }
     if (!response.ok) {
       const detail = data && data.detail;
-      throw new Error((detail && (detail.message || (typeof detail === "string" && detail))) || `请求失败（${response.status}）`);
+      const message = (detail && (detail.message || (typeof detail === "string" && detail))) || `请求失败（${response.status}）`;
+      throw response.status === 401 ? new Unauthorized(message) : new Error(message);
     }
     return data;
   }
 
-  // ---- login ----------------------------------------------------------------------------------
-  async function login(agent, token) {
-    session.save(agent, token);
-    try {
-      await api("GET", `/api/staff/desk/handoffs?agent=${encodeURIComponent(agent)}`);
-    } catch (err) {
-      session.clear();
-      throw err;
+  // ---- signing in and out ----------------------------------------------------------------------
+  function signedIn(me) {
+    if (!me.roles.includes(AGENT_ROLE)) {
+      api("POST", "/api/staff/logout").catch(() => {});
+      profile = null;
+      throw new Error("您的账号没有“坐席”角色，不能使用坐席辅助台。");
     }
+    profile = me;
+    lastInput = Date.now();
     start();
   }
 
-  function logout(message) {
-    session.clear();
+  async function login(name, password) {
+    profile = null;
+    signedIn(await api("POST", "/api/staff/login", { login: name, password }));
+  }
+
+  // Back to the sign-in form; tellServer when the session may still be alive (the 退出 button, idling).
+  function logout(message, tellServer = false) {
+    if (tellServer && profile) api("POST", "/api/staff/logout").catch(() => {});
+    profile = null;
     stopDesk();
     if (socket) {
       socket.onclose = null;
@@ -115,33 +121,46 @@
     $("agent-name").textContent = "";
     setConnection("未登录", false);
     $("login-error").textContent = message || "";
-    $("login-agent").focus();
+    $("login-name").focus();
   }
 
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const agent = $("login-agent").value.trim();
-    const token = $("login-token").value;
-    if (!agent || !token) {
-      $("login-error").textContent = "请填写姓名或工号和工作人员凭证。";
+    const name = $("login-name").value.trim();
+    const password = $("login-password").value;
+    if (!name || !password) {
+      $("login-error").textContent = "请填写登录名和密码。";
       return;
     }
     $("login-error").textContent = "";
+    $("login-submit").disabled = true;
     try {
-      await login(agent, token);
-      $("login-token").value = "";
+      await login(name, password);
+      $("login-password").value = "";
     } catch (err) {
       $("login-error").textContent = err.message;
+      $("login-password").select();
+    } finally {
+      $("login-submit").disabled = false;
     }
   });
 
-  $("logout").addEventListener("click", () => logout());
+  $("logout").addEventListener("click", () => logout("", true));
+
+  for (const kind of ["keydown", "pointerdown"]) {
+    document.addEventListener(kind, () => { lastInput = Date.now(); }, true);
+  }
+  setInterval(() => {
+    if (profile && Date.now() - lastInput >= profile.idle_minutes * 60000) {
+      logout("闲置时间过长，已自动退出，请重新登录。", true);
+    }
+  }, IDLE_CHECK_MS);
 
   function start() {
     $("login").hidden = true;
     $("workspace").hidden = false;
     $("logout").hidden = false;
-    $("agent-name").textContent = `坐席：${session.agent}`;
+    $("agent-name").textContent = `坐席：${profile.display_name}（${profile.login}）`;
     connect();
     startDesk();
     $("utterance").focus();
@@ -163,7 +182,6 @@
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/assist/ws`;
     socket = new WebSocket(url);
     setConnection("正在连接…", false);
-    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token }));
     socket.onmessage = (event) => {
       let message;
       try {
@@ -184,11 +202,11 @@
     socket.onclose = (event) => {
       socket = null;
       if (event.code === 1008) {
-        logout("凭证无效或已过期，请重新登录。");
+        logout(event.reason || "登录已过期，请重新登录。");
         return;
       }
       setConnection(`连接中断，${Math.round(retryMs / 1000)} 秒后重连…`, false);
-      setTimeout(() => session.token && !socket && connect(), retryMs);
+      setTimeout(() => profile && !socket && connect(), retryMs);
       retryMs = Math.min(retryMs * 2, 15000);
     };
   }
@@ -366,7 +384,7 @@
   }
 
   async function refreshDesk() {
-    const desk = await deskCall(() => api("GET", `/api/staff/desk/handoffs?agent=${encodeURIComponent(session.agent)}`));
+    const desk = await deskCall(() => api("GET", "/api/staff/desk/handoffs"));
     if (!desk) return;
     // Re-rendering would steal focus from a button the operator is on; skip while it is in a list.
     const active = document.activeElement;
@@ -378,7 +396,7 @@
   }
 
   async function claim(ticket) {
-    const view = await deskCall(() => api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(ticket)}/claim`, { agent: session.agent }));
+    const view = await deskCall(() => api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(ticket)}/claim`));
     await refreshDesk();
     if (view) showConversation(view);
   }
@@ -410,7 +428,7 @@
     if (!current || !text) return;
     $("reply-send").disabled = true;
     const sent = await deskCall(() =>
-      api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(current)}/reply`, { agent: session.agent, text }),
+      api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(current)}/reply`, { text }),
     );
     $("reply-send").disabled = false;
     if (!sent) return;
@@ -425,7 +443,7 @@
   $("close-conversation").addEventListener("click", async () => {
     if (!current) return;
     const closed = await deskCall(() =>
-      api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(current)}/close`, { agent: session.agent }),
+      api("POST", `/api/staff/desk/handoffs/${encodeURIComponent(current)}/close`, { farewell: true }),
     );
     if (!closed) return;
     current = null;
@@ -435,6 +453,7 @@
   });
 
   // ---- start -----------------------------------------------------------------------------------
-  if (session.token && session.agent) start();
-  else logout();
+  api("GET", "/api/staff/me")
+    .then(signedIn)
+    .catch((err) => logout(err instanceof Unauthorized ? "" : err.message));
 })();

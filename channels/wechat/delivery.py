@@ -15,6 +15,7 @@ import asyncio
 import fcntl
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -28,11 +29,20 @@ from wechatpy.exceptions import WeChatClientException
 from channels.wechat.client import TOKEN_ERRORS, GatewayWeChatClient
 from channels.wechat.store import Store
 from core.settings import WeChatSettings
+from services.log_privacy import pseudonym
 
 log = logging.getLogger("zunyi.wechat")
 
 FAILURES_KEY = "failed-sends"
 _KEEP_FAILURES = 1000
+
+
+# requests names the URL it failed on, and WeChat's carry the AppSecret or the access token.
+_CREDENTIAL_IN_URL = re.compile(r"\b(secret|access_token)=[^&\s'\"()]+")
+
+
+def without_credentials(error: str) -> str:
+    return _CREDENTIAL_IN_URL.sub(r"\1=***", error)
 
 
 class DeliveryFailure(BaseModel):
@@ -126,7 +136,7 @@ async def resend_failures(client: GatewayWeChatClient, log: FailureLog) -> Resen
             try:
                 await asyncio.to_thread(send_text, client, failure.openid, failure.text)
             except (WeChatClientException, requests.RequestException) as refused:
-                error = stuck[failure.openid] = str(refused)
+                error = stuck[failure.openid] = without_credentials(str(refused))
         if error is None:
             sent += 1
         else:
@@ -221,13 +231,22 @@ class Delivery:
                 await asyncio.to_thread(send_text, self._client, openid, text)
                 return None
             except (WeChatClientException, requests.RequestException) as failed:
-                error = str(failed)
-                log.warning("wechat send to %s failed (try %d): %s", openid, attempt + 1, failed)
+                error = without_credentials(str(failed))
+                # The turn log's pseudonym of the same resident, never the openid itself.
+                who = pseudonym(f"wechat:{openid}")
+                log.warning("wechat send to %s failed (try %d): %s", who, attempt + 1, error)
         return error
 
     async def _give_up(self, openid: str, parts: list[str], error: str) -> None:
         log.error(
-            json.dumps({"event": "wechat_send_failed", "openid": openid, "error": error, "parts": len(parts)})
+            json.dumps(
+                {
+                    "event": "wechat_send_failed",
+                    "resident": pseudonym(f"wechat:{openid}"),
+                    "error": error,
+                    "parts": len(parts),
+                }
+            )
         )
         for n, text in enumerate(parts):
             why = error if n == 0 else f"未发送：排在发送失败的上一段之后（{error}）"

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from channels.messages import Button
 from channels.wechat.store import Store
+from services.log_privacy import pseudonym
 
 log = logging.getLogger("zunyi.wechat")
 
@@ -150,7 +151,7 @@ class OfferBook:
         try:
             return Offer.model_validate_json(stored)
         except ValidationError:
-            log.warning("unreadable options record for %s ignored", openid)
+            log.warning("unreadable options record for %s ignored", pseudonym(f"wechat:{openid}"))
             return None
 
     async def keep(self, openid: str, offer: Offer | None) -> None:

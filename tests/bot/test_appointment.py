@@ -112,6 +112,12 @@ def chosen(**slots: Any) -> dict[str, Any]:
     return {"service": DIBAO, "booking_hall": "city", **slots}
 
 
+def held(services: Services, kind: str, value: str) -> dict[str, str]:
+    """A slot value as the validators leave it: the mask and a reference to the held number."""
+    hold = services.hold_personal("web:test", kind, value)
+    return {"masked": hold.masked, "ref": hold.reference}
+
+
 async def test_a_closed_day_is_refused_with_the_next_open_day(services: Services) -> None:
     text, messages, slots = await run(
         ValidateBookingForm(), tracker("后天", slots=chosen(requested_slot="booking_date"))
@@ -176,7 +182,7 @@ async def test_a_wrong_id_number_is_explained_and_asked_again(services: Services
             slots=chosen(requested_slot="booking_id_number"),
         ),
     )
-    assert slots["booking_id_number"] == ID_NUMBER
+    assert slots["booking_id_number"]["masked"] == "520302********0024"
 
 
 async def test_a_question_mid_form_is_not_taken_as_an_answer(services: Services) -> None:
@@ -209,8 +215,8 @@ async def test_the_summary_masks_id_and_phone(services: Services) -> None:
         booking_date="2026-11-27",
         booking_time="09:00",
         booking_name="王德明",
-        booking_id_number=ID_NUMBER,
-        booking_phone=PHONE,
+        booking_id_number=held(services, "id_number", ID_NUMBER),
+        booking_phone=held(services, "phone", PHONE),
     )
     text, messages, _ = await run(ActionAskBookingConfirmed(), tracker("", slots=slots))
     assert ID_NUMBER not in text and PHONE not in text
@@ -218,24 +224,27 @@ async def test_the_summary_masks_id_and_phone(services: Services) -> None:
     assert [b["title"] for b in messages[0]["buttons"]] == ["确认", "修改", "取消"]
 
 
-def ready(**slots: Any) -> dict[str, Any]:
+def ready(services: Services, **slots: Any) -> dict[str, Any]:
     return chosen(
-        booking_date="2026-11-27",
-        booking_time="09:00",
-        booking_name="王德明",
-        booking_id_number=ID_NUMBER,
-        booking_phone=PHONE,
-        requested_slot="booking_confirmed",
-        **slots,
+        **{
+            "booking_date": "2026-11-27",
+            "booking_time": "09:00",
+            "booking_name": "王德明",
+            "booking_id_number": held(services, "id_number", ID_NUMBER),
+            "booking_phone": held(services, "phone", PHONE),
+            "requested_slot": "booking_confirmed",
+            **slots,
+        }
     )
 
 
 async def test_confirming_books_and_reports_the_code(services: Services) -> None:
-    _, _, slots = await run(ValidateBookingForm(), tracker("/affirm", "affirm", slots=ready()))
+    _, _, slots = await run(ValidateBookingForm(), tracker("/affirm", "affirm", slots=ready(services)))
     code = slots["booking_code"]
     assert slots["booking_confirmed"] == "yes" and code
     text, messages, cleared = await run(
-        ActionReportBooking(), tracker("", slots=ready(booking_code=code, booking_confirmed="yes"), form=None)
+        ActionReportBooking(),
+        tracker("", slots=ready(services, booking_code=code, booking_confirmed="yes"), form=None),
     )
     assert f"预约码：{code}" in text and "遵义市政务服务中心" in text and "09:00-09:30" in text
     assert PHONE not in text and ID_NUMBER not in text and "取消预约" in text
@@ -258,14 +267,16 @@ async def test_a_slot_taken_before_confirming_is_offered_again(services: Service
                 sender_id=f"web:other{index}",
             )
         )
-    text, _, slots = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=ready()))
+    text, _, slots = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=ready(services)))
     assert "约满" in text and slots["booking_time"] is None and slots["booking_confirmed"] is None
 
 
 async def test_modify_asks_which_part_and_clears_it(services: Services) -> None:
-    _, _, slots = await run(ValidateBookingForm(), tracker("修改", "inform", slots=ready()))
+    _, _, slots = await run(ValidateBookingForm(), tracker("修改", "inform", slots=ready(services)))
     assert slots["booking_editing"] is True and slots["booking_confirmed"] is None
-    _, _, slots = await run(ValidateBookingForm(), tracker("修改时间", "book_appointment", slots=ready()))
+    _, _, slots = await run(
+        ValidateBookingForm(), tracker("修改时间", "book_appointment", slots=ready(services))
+    )
     assert (
         slots["booking_date"] is None and slots["booking_time"] is None and slots["booking_editing"] is None
     )
@@ -439,20 +450,33 @@ async def test_cancel_needs_the_matching_phone_and_a_yes(services: Services) -> 
     confirmed = {"booking_confirmed": "yes"}
     wrong, _, _ = await run(
         ActionCancelBooking(),
-        tracker("", slots={"booking_code": code, "booking_phone": "13900000000", **confirmed}, form=None),
+        tracker(
+            "",
+            slots={
+                "booking_code": code,
+                "booking_phone": held(services, "phone", "13900000000"),
+                **confirmed,
+            },
+            form=None,
+        ),
     )
+    phone = held(services, "phone", PHONE)
     unknown, _, _ = await run(
         ActionCancelBooking(),
-        tracker("", slots={"booking_code": "ZZZZ2222", "booking_phone": PHONE, **confirmed}, form=None),
+        tracker("", slots={"booking_code": "ZZZZ2222", "booking_phone": phone, **confirmed}, form=None),
     )
     assert wrong == unknown == "预约码或手机号不正确，请核对后再试。"
     kept, _, _ = await run(
-        ActionCancelBooking(), tracker("", slots={"booking_code": code, "booking_phone": PHONE}, form=None)
+        ActionCancelBooking(), tracker("", slots={"booking_code": code, "booking_phone": phone}, form=None)
     )
     assert "没有取消" in kept and services.booking(code).status.value == "booked"
     text, _, _ = await run(
         ActionCancelBooking(),
-        tracker("", slots={"booking_code": code, "booking_phone": PHONE, **confirmed}, form=None),
+        tracker(
+            "",
+            slots={"booking_code": code, "booking_phone": held(services, "phone", PHONE), **confirmed},
+            form=None,
+        ),
     )
     assert f"已取消预约 {code}" in text and services.booking(code).status.value == "cancelled"
 
@@ -488,7 +512,13 @@ async def test_reschedule_checks_code_and_phone_then_moves_the_booking(services:
     )
     assert slots["booking_hall"] == "city" and slots["service"] == DIBAO and "找到您的预约" in text
     assert slots["booking_date"] is None and "是休息日" in text  # 改到礼拜天: closed
-    known = {"booking_code": code, "booking_phone": PHONE, "booking_hall": "city", "service": DIBAO}
+    assert slots["booking_phone"]["masked"] == "158****1234"
+    known = {
+        "booking_code": code,
+        "booking_phone": slots["booking_phone"],
+        "booking_hall": "city",
+        "service": DIBAO,
+    }
     _, _, slots = await run(
         ValidateRescheduleBookingForm(),
         tracker("下周一下午", slots={**known, "requested_slot": "booking_date"}, form=form),
@@ -540,8 +570,86 @@ async def test_a_bare_number_tagged_as_an_entity_changes_nothing_at_the_summary(
     holds is replaced and nothing is booked."""
     _, _, slots = await run(
         ValidateBookingForm(),
-        tracker("2", entities=[{"entity": entity, "value": "2"}], slots=ready()),
+        tracker("2", entities=[{"entity": entity, "value": "2"}], slots=ready(services)),
     )
     assert all(slots.get(slot, "kept") == "kept" for slot in ("booking_time", "booking_date"))
     assert slots.get("booking_id_number", "kept") == "kept" and slots.get("booking_phone", "kept") == "kept"
     assert slots["booking_confirmed"] is None and slots.get("booking_code") is None
+
+
+# Personal numbers: the slots keep a mask and a reference, the number is held server-side.
+
+
+async def test_the_form_keeps_masks_and_books_with_the_held_numbers(services: Services) -> None:
+    _, _, id_slot = await run(
+        ValidateBookingForm(),
+        tracker(ID_NUMBER, slots=chosen(requested_slot="booking_id_number")),
+    )
+    _, _, phone_slot = await run(
+        ValidateBookingForm(),
+        tracker(
+            PHONE,
+            entities=[{"entity": "phone", "value": PHONE}],
+            slots=chosen(requested_slot="booking_phone"),
+        ),
+    )
+    slots = {**id_slot, **phone_slot}  # what the action server sends Rasa to keep
+    assert ID_NUMBER not in str(slots) and PHONE not in str(slots)
+    assert slots["booking_id_number"]["masked"] == "520302********0024"
+    assert slots["booking_phone"]["masked"] == "158****1234"
+    confirm = {**ready(services), **slots}
+    _, _, booked = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=confirm))
+    code = booked["booking_code"]
+    assert code and services.booking(code).phone_masked == "158****1234"
+    # The booking holds the real phone: cancelling with it works.
+    assert services.cancel(code, PHONE, actor="web:test").status.value == "cancelled"
+
+
+async def test_the_numbers_are_forgotten_once_the_booking_is_reported(services: Services) -> None:
+    slots = ready(services)
+    _, _, booked = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=slots))
+    await run(
+        ActionReportBooking(),
+        tracker(
+            "", slots={**slots, "booking_code": booked["booking_code"], "booking_confirmed": "yes"}, form=None
+        ),
+    )
+    for slot in ("booking_id_number", "booking_phone"):
+        assert services.reveal_personal("web:test", slots[slot]["ref"]) is None
+
+
+def _held_earlier(services: Services, minutes: int, kind: str, value: str) -> dict[str, str]:
+    """A value held ``minutes`` before now, by another process on the same database."""
+    url = services.settings.database_url
+    then = Services(
+        make_sessionmaker(make_engine(url)),
+        services.settings,
+        clock=lambda: NOW - dt.timedelta(minutes=minutes),
+    )
+    hold = then.hold_personal("web:test", kind, value)
+    return {"masked": hold.masked, "ref": hold.reference}
+
+
+async def test_an_expired_number_is_asked_again_before_booking(services: Services) -> None:
+    slots = ready(services, booking_phone=_held_earlier(services, 31, "phone", PHONE))
+    text, _, result = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=slots))
+    assert "手机号只保留30分钟，已经清除" in text and "身份证号" not in text
+    assert result["booking_phone"] is None and result["booking_confirmed"] is None
+    assert "booking_code" not in result and "booking_id_number" not in result
+
+
+async def test_a_reference_from_another_conversation_reveals_nothing(services: Services) -> None:
+    theirs = services.hold_personal("web:someone-else", "id_number", ID_NUMBER)
+    slots = ready(services, booking_id_number={"masked": theirs.masked, "ref": theirs.reference})
+    text, _, result = await run(ValidateBookingForm(), tracker("确认", "affirm", slots=slots))
+    assert "身份证号只保留30分钟" in text and result["booking_id_number"] is None
+    assert "booking_code" not in result
+
+
+async def test_cancelling_with_an_expired_phone_cancels_nothing(services: Services) -> None:
+    code = _book(services)
+    slots = {"booking_code": code, "booking_phone": _held_earlier(services, 45, "phone", PHONE)}
+    text, _, _ = await run(
+        ActionCancelBooking(), tracker("", slots={**slots, "booking_confirmed": "yes"}, form=None)
+    )
+    assert "预约没有取消" in text and services.booking(code).status.value == "booked"

@@ -51,11 +51,11 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 
 def complaints(services: Services) -> int:
-    return len(services.audit_log(limit=1000, action="complaint.open"))
+    return len(services.audit_log(reader="测试", limit=1000, action="complaint.open"))
 
 
 def handoffs(services: Services) -> int:
-    return len(services.audit_log(limit=1000, action="handoff.open"))
+    return len(services.audit_log(reader="测试", limit=1000, action="handoff.open"))
 
 
 def tracker(

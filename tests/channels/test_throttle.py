@@ -130,7 +130,11 @@ async def test_memory_forgets_senders_once_their_window_has_passed(clock: list[f
 
 
 def test_rejects_nonsense_limits() -> None:
-    with pytest.raises(ValueError, match="per_minute"):
+    with pytest.raises(ValueError, match="at least 1"):
         SenderThrottle(0, None)
+    with pytest.raises(ValueError, match="at least 1"):
+        Throttle("ip", "0/minute", None)
+    with pytest.raises(ValueError):
+        Throttle("ip", "lots", None)
     with pytest.raises(ValueError, match="name"):
         Throttle("", 5, None)

@@ -16,7 +16,6 @@ REAL = {
     "ZY_WECHAT__ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
     "ZY_WECHAT__APP_ID": "wx1234567890abcdef",
     "ZY_WECHAT__APP_SECRET": "3f1c0d9e8b7a6f5e4d3c2b1a09f8e7d6",
-    "ZY_GATEWAY__STAFF_TOKEN": "staff-9c2e4b7a1d",
     "ZY_SERVICES__SECRET_KEY": "hash-key-4a8b0c6d2e",
     "ZY_SERVICES__DATABASE_URL": "postgresql+psycopg://zunyi@db.internal:5432/zunyi",
     "ZY_GATEWAY__REDIS_URL": "redis://cache.internal:6379/0",
@@ -47,7 +46,16 @@ def test_development_defaults_still_load(env: Any) -> None:
 
 
 def test_production_with_real_secrets_loads(env: Any) -> None:
-    assert env(**REAL).gateway.staff_token.get_secret_value() == "staff-9c2e4b7a1d"
+    assert env(**REAL).services.secret_key.get_secret_value() == "hash-key-4a8b0c6d2e"
+
+
+def test_staff_sessions_and_lockout_are_set_from_the_environment(env: Any) -> None:
+    defaults = env().staff
+    assert (defaults.idle_minutes, defaults.absolute_hours, defaults.lockout_failures) == (30, 8, 5)
+    staff = env(ZY_STAFF__IDLE_MINUTES="15", ZY_STAFF__LOCKOUT_FAILURES="3").staff
+    assert (staff.idle_minutes, staff.lockout_failures) == (15, 3)
+    with pytest.raises(ValidationError, match="idle_minutes"):
+        env(ZY_STAFF__IDLE_MINUTES="0")
 
 
 def test_production_with_development_defaults_names_every_variable(env: Any) -> None:
@@ -59,7 +67,6 @@ def test_production_with_development_defaults_names_every_variable(env: Any) -> 
         "ZY_WECHAT__ENCODING_AES_KEY",
         "ZY_WECHAT__APP_ID",
         "ZY_WECHAT__APP_SECRET",
-        "ZY_GATEWAY__STAFF_TOKEN",
         "ZY_SERVICES__SECRET_KEY",
         "ZY_SERVICES__DATABASE_URL",
         "ZY_GATEWAY__REDIS_URL",
@@ -68,6 +75,7 @@ def test_production_with_development_defaults_names_every_variable(env: Any) -> 
     ]:
         assert variable in message
     assert "ZY_RASA__AUTH_TOKEN" not in message  # Rasa on loopback needs none
+    assert "STAFF_TOKEN" not in message  # staff sign in with accounts of their own
 
 
 @pytest.mark.parametrize(
@@ -81,7 +89,6 @@ def test_production_with_development_defaults_names_every_variable(env: Any) -> 
         ("ZY_WECHAT__ENCODING_AES_KEY", ""),
         ("ZY_WECHAT__ENCODING_AES_KEY", "too-short"),
         ("ZY_WECHAT__APP_ID", "wx0000000000000000"),
-        ("ZY_GATEWAY__STAFF_TOKEN", "dev-staff-token"),
         ("ZY_SERVICES__SECRET_KEY", "dev-only-not-secret"),
     ],
 )

@@ -76,8 +76,16 @@ class Manifests:
         return {h["spec"]["scaleTargetRef"]["name"]: h for h in self.of_kind("HorizontalPodAutoscaler")}
 
     def workloads(self) -> dict[str, Obj]:
-        """Deployments and Jobs by name."""
-        return {**self.named("Deployment"), **self.named("Job")}
+        """Deployments, Jobs and the Jobs of CronJobs by name."""
+        scheduled = {
+            name: {
+                "kind": "CronJob",
+                "metadata": cron["metadata"],
+                "spec": cron["spec"]["jobTemplate"]["spec"],
+            }
+            for name, cron in self.named("CronJob").items()
+        }
+        return {**self.named("Deployment"), **self.named("Job"), **scheduled}
 
     def data(self, kind: str, name: str) -> dict[str, str]:
         """A ConfigMap's or Secret's values, decoded; empty when there is no such object."""

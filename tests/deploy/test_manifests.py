@@ -26,6 +26,7 @@ from deploy_support import (
 from pydantic import BaseModel, ValidationError
 
 from core.processes import action_server
+from core.rasa_endpoints import tracker_store_url
 from core.scaled import CREATE_TRACKER_TABLES
 from core.settings import ActionServerSettings, ServicesSettings, Settings
 
@@ -36,14 +37,13 @@ PROBES = {
     "rasa": ("/status", "/", 5005),
     "actions": ("/health", "/health", 5055),
 }
-APP_WORKLOADS = ("gateway", "actions", "migrate")  # the processes that read core.settings
+APP_WORKLOADS = ("gateway", "actions", "migrate", "purge")  # the processes that read core.settings
 # What the production check (core.settings.production_problems) demands of those processes.
 APP_SECRETS = (
     "ZY_WECHAT__TOKEN",
     "ZY_WECHAT__ENCODING_AES_KEY",
     "ZY_WECHAT__APP_SECRET",
     "ZY_WECHAT__APP_ID",
-    "ZY_GATEWAY__STAFF_TOKEN",
     "ZY_SERVICES__SECRET_KEY",
     "ZY_SERVICES__DATABASE_URL",
     "ZY_GATEWAY__RASA_TOKEN",
@@ -193,6 +193,18 @@ def test_workloads_run_the_commands_make_run_runs(rendered: Manifests, rasa_imag
     assert len(app_images) == 1, f"gateway, actions and migrate should share one image: {app_images}"
     rasa_images = {main_container(workloads["rasa"])["image"], migrate["tracker-tables"]["image"]}
     assert len(rasa_images) == 1 and not rasa_images & app_images
+
+
+def test_the_nightly_purge_reaches_the_conversations_rasa_keeps(rendered: Manifests) -> None:
+    purge = rendered.one("CronJob", "purge")
+    container = main_container(rendered.workloads()["purge"])
+    assert container["command"] == ["python", "-m", "services", "purge"]
+    assert purge["spec"]["concurrencyPolicy"] == "Forbid"
+    env = {name: variable.value for name, variable in rendered.env(container).items()}
+    url = tracker_store_url(ROOT / env["ZY_RASA__ENDPOINTS"], env)
+    rasa = rendered.env(main_container(rendered.one("Deployment", "rasa")))
+    assert url is not None and urlsplit(url).hostname == rasa["ZY_TRACKER_DB_HOST"].value
+    assert urlsplit(url).password == rasa["ZY_TRACKER_DB_PASSWORD"].value
 
 
 def test_replicas_leave_migrations_to_the_job(rendered: Manifests) -> None:

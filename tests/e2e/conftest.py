@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "channels"))  # wechat_fak
 
 from wechat_fake import AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChatAPI, serve
 
-from core.stack import Stack, running_stack
+from core.stack import UNTHROTTLED, Stack, running_stack
+from services.staff import StaffDirectory
 
-__all__ = ["ARTIFACTS", "Stack"]
+__all__ = ["ARTIFACTS", "STAFF_LOGIN", "STAFF_PASSWORD", "Stack"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 # Screenshots of the browser tests, for a person to look at.
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# The hotline agent every stack has, made as `python -m services users add` makes it.
+STAFF_LOGIN, STAFF_NAME, STAFF_PASSWORD = "zy1001", "王芳", "青山-绿水-7391-遵义"
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +57,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, wechat_api: tuple[FakeWeChat
         "api_base_url": wechat_api[1],
         "send_backoff_seconds": 0.05,
     }
-    with running_stack(tmp_path_factory.mktemp("stack"), {"wechat": wechat}) as running:
+    with running_stack(tmp_path_factory.mktemp("stack"), {**UNTHROTTLED, "wechat": wechat}) as running:
+        staff = StaffDirectory(running.services, running.settings.staff)
+        staff.add(STAFF_LOGIN, STAFF_NAME, ["agent"], STAFF_PASSWORD, actor="cli:e2e")
         yield running
 
 

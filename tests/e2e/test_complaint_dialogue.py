@@ -25,7 +25,7 @@ def _buttons(reply: dict) -> dict[str, str]:
 
 
 def _tickets(stack: Stack, action: str) -> int:
-    return len(stack.services.audit_log(limit=100_000, action=action))
+    return len(stack.services.audit_log(reader="测试", limit=100_000, action=action))
 
 
 class Conversation:

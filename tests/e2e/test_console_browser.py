@@ -1,5 +1,6 @@
-"""The 12345 operators' console in a real browser (Debian's Chromium) against the real stack: log in,
-type what the caller says and see the suggestion, then answer a resident waiting in the web widget.
+"""The 12345 operators' console in a real browser (Debian's Chromium) against the real stack: sign in
+with a staff account, type what the caller says and see the suggestion, answer a resident waiting in
+the web widget, sign out.
 
 Needs /usr/bin/chromium and CJK fonts: `bash scripts/setup_browser.sh`. Screenshots go to
 tests/artifacts/ for a person to look at.
@@ -13,11 +14,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, Stack
+from tests.e2e.conftest import ARTIFACTS, STAFF_LOGIN, STAFF_PASSWORD, Stack
 
 pytestmark = pytest.mark.e2e
 
-AGENT = "王芳"
 QUESTION = "新农合交好多钱"
 GUIDE = "城乡居民基本医疗保险参保缴费"
 # The first answers can wait on the action server and the search model; the rest is quick.
@@ -61,16 +61,17 @@ def _resident_asks_for_a_human(resident: Page) -> str:
     return ticket.inner_text().split("：")[-1].strip()
 
 
-def _log_in(console: Page, stack: Stack) -> None:
-    expect(console.get_by_label("姓名或工号")).to_be_focused()
-    console.get_by_label("姓名或工号").fill(AGENT)
-    console.get_by_label("工作人员凭证").fill("wrong-token")
-    console.get_by_label("工作人员凭证").press("Enter")
-    expect(console.get_by_role("alert").first).to_contain_text("凭证无效")
+def _log_in(console: Page) -> None:
+    expect(console.get_by_label("登录名（工号）")).to_be_focused()
+    console.get_by_label("登录名（工号）").fill(STAFF_LOGIN)
+    console.get_by_label("密码").fill("wrong-" + STAFF_PASSWORD)
+    console.get_by_label("密码").press("Enter")
+    expect(console.get_by_role("alert").first).to_contain_text("登录名或密码不正确")
 
-    console.get_by_label("工作人员凭证").fill(stack.settings.gateway.staff_token.get_secret_value())
-    console.get_by_label("工作人员凭证").press("Enter")
+    console.get_by_label("密码").fill(STAFF_PASSWORD)
+    console.get_by_label("密码").press("Enter")
     expect(console.locator("#connection")).to_have_text("已连接")
+    expect(console.locator("#agent-name")).to_have_text(f"坐席：王芳（{STAFF_LOGIN}）")
     expect(console.get_by_label("来电人说的话")).to_be_focused()
 
 
@@ -79,7 +80,7 @@ def test_operator_gets_suggestions_and_answers_a_waiting_resident(
 ) -> None:
     console, resident = pages
     ticket = _resident_asks_for_a_human(resident)
-    _log_in(console, stack)
+    _log_in(console)
 
     # What the caller says, typed as an operator types it: suggestions follow the latest text.
     console.get_by_label("来电人说的话").press_sequentially(QUESTION, delay=60)
@@ -117,8 +118,16 @@ def test_operator_gets_suggestions_and_answers_a_waiting_resident(
     expect(console.locator("#mine")).not_to_contain_text(ticket)
     expect(resident.locator(".gb-row-bot").last).to_contain_text("人工服务已结束", timeout=SLOW_MS)
 
-    audit = [record.action for record in stack.services.audit_log(target=ticket)]
-    assert sorted(audit) == sorted(
+    audit = stack.services.audit_log(reader="e2e", target=ticket)
+    assert sorted(record.action for record in audit) == sorted(
         ["handoff.open", "handoff.claim", "handoff.reply", "handoff.reply", "handoff.close"]
     )
+    assert {record.actor for record in audit if record.action != "handoff.open"} == {STAFF_LOGIN}
     assert re.fullmatch(r"RG\d+", ticket), ticket
+
+    # Signing out ends the session on the server: a reload shows the sign-in form again.
+    console.get_by_role("button", name="退出").click()
+    expect(console.get_by_label("登录名（工号）")).to_be_visible()
+    console.reload()
+    expect(console.get_by_label("登录名（工号）")).to_be_focused()
+    expect(console.locator("#workspace")).to_be_hidden()

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.faults import UNTHROTTLED, check_bookings, run_faults
+from bench.faults import check_bookings, run_faults
 from bench.scaled_stack import running_scaled_stack
+from core.stack import UNTHROTTLED
 
 pytestmark = pytest.mark.e2e
 

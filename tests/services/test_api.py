@@ -9,9 +9,13 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from svc_support import PERSON, count_rows, submit_application
 
-from channels.routes.services import public_router, staff_router
+from channels.assist import desk
+from channels.routes import staff, staff_login
+from channels.routes.services import public_router
+from core.settings import StaffSettings, get_settings
 from services.facade import Services
 from services.models import Appointment, AuditRecord, Complaint, Rating, SlotCounter
+from services.staff import StaffDirectory
 
 BOOKING = {
     "hall_id": "city",
@@ -22,14 +26,29 @@ BOOKING = {
 }
 
 
+STAFF_PASSWORD = "青山-绿水-7391-遵义"
+
+
 @pytest.fixture
 def client(svc: Services) -> Iterator[TestClient]:
     app = FastAPI()
     app.include_router(public_router, prefix="/api/services")
-    app.include_router(staff_router, prefix="/staff/services")
+    app.include_router(staff_login.router)
+    app.include_router(staff.router, prefix="/api/staff")
+    app.include_router(desk.router, prefix="/api/staff")
     app.state.services = svc
+    app.state.settings = get_settings().model_copy(update={"environment": "development"})
     with TestClient(app) as client:
         yield client
+
+
+def signed_in(client: TestClient, svc: Services, login: str, role: str) -> TestClient:
+    """The client, now signed in as a new account with ``role``; writes carry its CSRF token."""
+    StaffDirectory(svc, StaffSettings()).add(login, login, [role], STAFF_PASSWORD, actor="cli:test")
+    response = client.post("/api/staff/login", json={"login": login, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
 
 
 class JsonResponse(Protocol):
@@ -202,7 +221,8 @@ def test_feedback_endpoints(client: TestClient, svc: Services) -> None:
         json={"sender_id": "web:u1", "channel": "web", "transcript": [{"role": "user", "text": "转人工"}]},
     )
     assert handoff.status_code == 201
-    assert [h["ticket"] for h in client.get("/staff/services/handoffs").json()] == [handoff.json()["ticket"]]
+    desk_view = signed_in(client, svc, "zy1001", "agent").get("/api/staff/desk/handoffs").json()
+    assert [h["ticket"] for h in desk_view["waiting"]] == [handoff.json()["ticket"]]
 
 
 def test_audit_log_is_readable_but_not_writable_over_http(client: TestClient, svc: Services) -> None:
@@ -210,34 +230,38 @@ def test_audit_log_is_readable_but_not_writable_over_http(client: TestClient, sv
     client.post(
         "/api/services/applications/lookup", json={"number": number, "proof": "31002X", "sender_id": "web:a"}
     )
-    records = client.get("/staff/services/audit").json()
-    assert records[0]["action"] == "application.lookup" and records[0]["result"] == "found"
+    auditor = signed_in(client, svc, "zy3001", "auditor")
+    records = auditor.get("/api/staff/audit").json()
+    assert [(r["action"], r["result"]) for r in records[:3]] == [
+        ("staff.login", "ok"),
+        ("staff.add", "created"),
+        ("application.lookup", "found"),
+    ]
     for method in ("put", "patch", "delete"):
-        assert getattr(client, method)("/staff/services/audit").status_code == 405
-    assert client.get("/staff/services/audit").json() == records
+        assert getattr(auditor, method)("/api/staff/audit").status_code == 405
+    again = auditor.get("/api/staff/audit").json()
+    assert again[0]["action"] == "audit.read" and again[0]["actor"] == "zy3001"  # reading leaves a trace
+    assert again[1:] == records[: len(again) - 1]
 
 
 def test_staff_moves_an_application_along(client: TestClient, svc: Services) -> None:
-    created = client.post(
-        "/staff/services/applications",
+    business = signed_in(client, svc, "zy2001", "business")
+    created = business.post(
+        "/api/staff/applications",
         json={
             "service_id": "gongjijin_tiqu",
             "applicant_name": "张三",
             "id_number": PERSON["id_number"],
             "phone": PERSON["phone"],
             "hall_id": "city",
-            "handler": "三楼 住房公积金窗口",
         },
     )
     assert created.status_code == 201
     number = created.json()["number"]
-    accepted = client.post(
-        f"/staff/services/applications/{number}/status", json={"status": "accepted", "handler": "公积金窗口"}
-    )
+    accepted = business.post(f"/api/staff/applications/{number}/status", json={"status": "accepted"})
     assert accepted.json()["promised_date"] == "2026-11-26"  # 即办: promised the same day
-    skipped = client.post(
-        f"/staff/services/applications/{number}/status", json={"status": "completed", "handler": "公积金窗口"}
-    )
+    assert accepted.json()["timeline"][-1]["handler"] == "zy2001"
+    skipped = business.post(f"/api/staff/applications/{number}/status", json={"status": "completed"})
     assert skipped.status_code == 409 and "不能变更为" in message(skipped)
 
 
@@ -245,4 +269,4 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert "/api/services/appointments" in schema["paths"]
     assert "/api/services/applications/lookup" in schema["paths"]
-    assert "/staff/services/audit" in schema["paths"]
+    assert "/api/staff/audit" in schema["paths"]

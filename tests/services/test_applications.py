@@ -104,7 +104,7 @@ def test_every_lookup_is_audited_without_personal_data(svc: Services) -> None:
     number = submit_application(svc, "getigongshanghu_sheli").number
     svc.lookup_application(number, "31002X", "web:alice")
     svc.lookup_application(number, "000000", "web:bob")
-    records = svc.audit_log(action="application.lookup")
+    records = svc.audit_log(reader="auditor", action="application.lookup")
     assert [(r.actor, r.target, r.result) for r in records] == [
         ("web:bob", number, "no_match"),
         ("web:alice", number, "found"),
@@ -120,7 +120,7 @@ def test_lookups_are_rate_limited_per_sender_and_the_refusal_is_audited(svc: Ser
     with pytest.raises(RateLimited, match="查询过于频繁") as caught:
         svc.lookup_application(number, "31002X", "wechat:o1")
     assert 0 < caught.value.retry_after <= 600
-    assert svc.audit_log(limit=1)[0].result == "rate_limited"
+    assert svc.audit_log(reader="auditor", limit=1)[0].result == "rate_limited"
     assert svc.lookup_application(number, "31002X", "wechat:o2") is not None  # other senders unaffected
 
 
@@ -140,7 +140,7 @@ def test_guessing_one_number_from_many_senders_locks_that_number(svc: Services) 
         assert svc.lookup_application(number, f"{sender:06d}", f"web:bot{sender}") is None
     with pytest.raises(RateLimited):
         svc.lookup_application(number, "31002X", "web:owner")
-    assert svc.audit_log(limit=1)[0].result == "number_locked"
+    assert svc.audit_log(reader="auditor", limit=1)[0].result == "number_locked"
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_audit_records_cannot_be_changed_or_deleted(svc: Services) -> None:
         for statement in (update(AuditRecord).values(result="tampered"), delete(AuditRecord)):
             with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
                 session.execute(statement)
-    assert [r.result for r in svc.audit_log()] == ["found"]
+    assert [r.result for r in svc.audit_log(reader="auditor")] == ["found", "submitted"]
 
 
 def test_identifiers_are_stored_only_hashed_and_masked(svc: Services) -> None:

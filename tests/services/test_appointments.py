@@ -64,7 +64,7 @@ def test_booking_takes_a_seat_and_returns_a_code_with_masked_details(svc: Servic
         "张*",
     )
     assert remaining(svc, FRIDAY_0930) == 2
-    assert svc.audit_log(limit=1)[0].action == "appointment.book"
+    assert svc.audit_log(reader="auditor", limit=1)[0].action == "appointment.book"
 
 
 def test_calendar_file_parses_back_with_the_booking(svc: Services) -> None:
@@ -137,7 +137,10 @@ def test_reschedule_moves_the_seat_and_keeps_the_code(svc: Services) -> None:
     moved = svc.reschedule(booking.code, PERSON["phone"], later, actor="web:u1")
     assert (moved.code, moved.start) == (booking.code, later)
     assert remaining(svc, FRIDAY_0930) == 3 and remaining(svc, later) == 2
-    assert svc.audit_log(limit=1)[0].detail == {"from": FRIDAY_0930.isoformat(), "to": later.isoformat()}
+    assert svc.audit_log(reader="auditor", limit=1)[0].detail == {
+        "from": FRIDAY_0930.isoformat(),
+        "to": later.isoformat(),
+    }
 
 
 def test_reschedule_into_a_full_slot_leaves_the_booking_untouched(svc: Services) -> None:

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import confirmation
+from bot.actions import confirmation, personal_slots
 from bot.actions.appointment import common
 from bot.actions.appointment.halls import hall_choice, resolve_hall
 from bot.actions.backend import channel_of, get_services
@@ -19,7 +19,7 @@ from bot.actions.base import Action
 from bot.actions.dates import describe_day, parse_period
 from services.appointments import BookingRequest
 from services.errors import AlreadyBooked, BookingRefused, DomainError, SlotFull
-from services.identity import mask_id_number, mask_phone, validate_id_number, validate_name, validate_phone
+from services.identity import validate_id_number, validate_name, validate_phone
 
 # Replies that answer "what is your name?" without a name; taking them would book under "好的".
 _NOT_A_NAME = frozenset(
@@ -223,20 +223,27 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
     def validate_booking_id_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """The slot gets the mask and a reference; the number is held server-side (personal_slots)."""
+        if personal_slots.is_held(value):
+            return {"booking_id_number": value}
         try:
-            return {"booking_id_number": validate_id_number(str(value), today=common.today())}
+            number = validate_id_number(str(value), today=common.today())
         except DomainError as error:
             dispatcher.utter_message(text=f"{error.message}请重新输入身份证号。")
             return {"booking_id_number": None}
+        return {"booking_id_number": personal_slots.hold(tracker, "id_number", number)}
 
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if personal_slots.is_held(value):
+            return {"booking_phone": value}
         try:
-            return {"booking_phone": validate_phone(str(value))}
+            phone = validate_phone(str(value))
         except DomainError as error:
             dispatcher.utter_message(text=f"{error.message}请重新输入手机号。")
             return {"booking_phone": None}
+        return {"booking_phone": personal_slots.hold(tracker, "phone", phone)}
 
     def validate_booking_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -264,7 +271,14 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
 
     def _book(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         """Booking happens here, not after the form, so that a refusal (the slot went in the
-        meantime, a typo the backend caught) sends the form back to exactly that question."""
+        meantime, a typo the backend caught) sends the form back to exactly that question. The ID
+        and phone numbers are revealed from their holds; one that expired is asked again."""
+        id_number = personal_slots.reveal(tracker, "booking_id_number")
+        phone = personal_slots.reveal(tracker, "booking_phone")
+        if id_number is None or phone is None:
+            lost = [kind for kind, value in (("id_number", id_number), ("phone", phone)) if value is None]
+            dispatcher.utter_message(text=f"{personal_slots.expired(*lost)}请重新输入。")
+            return {f"booking_{kind}": None for kind in lost} | {"booking_confirmed": None}
         try:
             booking = get_services().book(
                 BookingRequest(
@@ -272,8 +286,8 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
                     service_id=str(_service_id(tracker)),
                     start=common.slot_start(tracker),
                     name=str(tracker.get_slot("booking_name")),
-                    id_number=str(tracker.get_slot("booking_id_number")),
-                    phone=str(tracker.get_slot("booking_phone")),
+                    id_number=id_number,
+                    phone=phone,
                     sender_id=tracker.sender_id,
                     channel=channel_of(tracker),
                 )
@@ -380,8 +394,8 @@ class ActionAskBookingConfirmed(Action):
             f"大厅：{hall.name if hall else hall_id}\n"
             f"时间：{describe_day(start.date(), common.today())} {start:%H:%M}\n"
             f"姓名：{tracker.get_slot('booking_name')}\n"
-            f"身份证号：{mask_id_number(str(tracker.get_slot('booking_id_number')))}\n"
-            f"手机号：{mask_phone(str(tracker.get_slot('booking_phone')))}\n"
+            f"身份证号：{personal_slots.shown(tracker.get_slot('booking_id_number'))}\n"
+            f"手机号：{personal_slots.shown(tracker.get_slot('booking_phone'))}\n"
             "确认预约吗？",
             buttons=confirmation.buttons(),
         )

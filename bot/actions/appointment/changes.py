@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import confirmation
+from bot.actions import confirmation, personal_slots
 from bot.actions.appointment import common
 from bot.actions.backend import get_services
 from bot.actions.base import Action, FormValidationAction
@@ -74,11 +74,10 @@ def _said(validate: Validator) -> Validator:
     def checked(
         self: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return (
-            {validate.__name__.removeprefix("validate_"): None}
-            if value is None
-            else validate(self, value, dispatcher, tracker, domain)
-        )
+        slot = validate.__name__.removeprefix("validate_")
+        if value is None or personal_slots.is_held(value):
+            return {slot: value}  # a held phone was checked when it was given
+        return validate(self, value, dispatcher, tracker, domain)
 
     return checked
 
@@ -98,6 +97,11 @@ def _phone(value: Any, dispatcher: CollectingDispatcher) -> str | None:
     except DomainError as error:
         dispatcher.utter_message(text=f"{error.message}请输入预约时留的手机号。")
         return None
+
+
+def _held_phone(tracker: Tracker, phone: str | None) -> dict[str, str] | None:
+    """The slot value for a checked phone: its mask and a reference (see personal_slots)."""
+    return personal_slots.hold(tracker, "phone", phone) if phone else None
 
 
 class _ByCodeForm(FormValidationAction):
@@ -137,7 +141,7 @@ class _ByCodeForm(FormValidationAction):
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"booking_phone": _phone(value, dispatcher)}
+        return {"booking_phone": _held_phone(tracker, _phone(value, dispatcher))}
 
 
 def _changeable(tracker: Tracker, phone: str, dispatcher: CollectingDispatcher) -> Booking | None:
@@ -180,10 +184,10 @@ class ValidateCancelBookingForm(_ByCodeForm):
     ) -> dict[str, Any]:
         phone = _phone(value, dispatcher)
         if phone is None or tracker.get_slot("booking_code") is None:
-            return {"booking_phone": phone}
+            return {"booking_phone": _held_phone(tracker, phone)}
         if _changeable(tracker, phone, dispatcher) is None:
             return {"booking_code": None, "booking_phone": None}
-        return {"booking_phone": phone, "booking_confirmed": None}
+        return {"booking_phone": _held_phone(tracker, phone), "booking_confirmed": None}
 
     @_said
     def validate_booking_confirmed(
@@ -223,12 +227,15 @@ class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
         """Looks the booking up before asking for a new day, so a wrong code or phone is said at once."""
         phone = _phone(value, dispatcher)
         if phone is None or tracker.get_slot("booking_code") is None:
-            return {"booking_phone": phone}
+            return {"booking_phone": _held_phone(tracker, phone)}
         booking = _changeable(tracker, phone, dispatcher)
         if booking is None:
             return {"booking_code": None, "booking_phone": None}
         dispatcher.utter_message(text=f"找到您的预约：{_describe(booking)}。")
-        result: dict[str, Any] = {"booking_phone": phone, "booking_hall": booking.hall_id}
+        result: dict[str, Any] = {
+            "booking_phone": _held_phone(tracker, phone),
+            "booking_hall": booking.hall_id,
+        }
         day = tracker.get_slot("booking_date")
         if (
             day
@@ -267,10 +274,14 @@ class ValidateRescheduleBookingForm(common.DayAndTimeExtraction, _ByCodeForm):
         if value != confirmation.Answer.yes:
             dispatcher.utter_message(text="请选“确认改约”，或选“换个时间”“不改了”。")
             return {"booking_confirmed": None}
+        phone = personal_slots.reveal(tracker, "booking_phone")
+        if phone is None:
+            dispatcher.utter_message(text=f"{personal_slots.expired('phone')}请重新输入预约时留的手机号。")
+            return {"booking_phone": None, "booking_confirmed": None}
         try:
             get_services().reschedule(
                 str(tracker.get_slot("booking_code")),
-                str(tracker.get_slot("booking_phone")),
+                phone,
                 common.slot_start(tracker),
                 actor=tracker.sender_id,
             )
@@ -305,7 +316,9 @@ def _offer(tracker: Tracker) -> tuple[str | None, str | None]:
     return tracker.get_slot("booking_hall"), guide.id if guide else None
 
 
-def _clear() -> list[EventType]:
+def _clear(tracker: Tracker) -> list[EventType]:
+    """The task is over: its slots are emptied and the numbers it held forgotten."""
+    personal_slots.forget(tracker)
     return [SlotSet(slot, None) for slot in (*common.BOOKING_SLOTS, "appointment_task")]
 
 
@@ -338,7 +351,7 @@ class ActionReportBooking(Action):
     ) -> list[EventType]:
         code = tracker.get_slot("booking_code")
         if not code or tracker.get_slot("booking_confirmed") == "no":
-            return _clear()
+            return _clear(tracker)
         booking = get_services().booking(str(code))
         guide = get_guide(booking.service_id)
         materials = "、".join(m.name for m in guide.materials if m.required) if guide else ""
@@ -357,7 +370,7 @@ class ActionReportBooking(Action):
             ],
             json_message=_card(booking),
         )
-        return _clear()
+        return _clear(tracker)
 
 
 class ActionCancelBooking(Action):
@@ -369,11 +382,17 @@ class ActionCancelBooking(Action):
     ) -> list[EventType]:
         if tracker.get_slot("booking_confirmed") != "yes":
             dispatcher.utter_message(text="好的，没有取消，原预约保持不变。")
-            return _clear()
+            return _clear(tracker)
+        phone = personal_slots.reveal(tracker, "booking_phone")
+        if phone is None:
+            dispatcher.utter_message(
+                text=f"{personal_slots.expired('phone')}预约没有取消，请重新说“取消预约”。"
+            )
+            return _clear(tracker)
         try:
             booking = get_services().cancel(
                 str(tracker.get_slot("booking_code")),
-                str(tracker.get_slot("booking_phone")),
+                phone,
                 actor=tracker.sender_id,
             )
         except NotFound:
@@ -386,7 +405,7 @@ class ActionCancelBooking(Action):
                 f"{booking.hall_name}，{_when(booking)}。需要时可以重新预约。",
                 json_message=_card(booking),
             )
-        return _clear()
+        return _clear(tracker)
 
 
 class ActionStopAppointment(Action):
@@ -401,4 +420,4 @@ class ActionStopAppointment(Action):
         task = tracker.get_slot("appointment_task")
         what = {"cancel": "没有取消任何预约", "reschedule": "原预约保持不变"}.get(task or "", "没有为您预约")
         dispatcher.utter_message(text=f"好的，已停止，{what}。需要时随时告诉我。")
-        return _clear()
+        return _clear(tracker)

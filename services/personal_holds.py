@@ -1,0 +1,111 @@
+"""Personal identifiers held for a running form, so the Rasa tracker keeps only masks.
+
+A form that validates a 身份证号 or phone number hands it here and puts the masked form and the
+returned reference in its slot; the action that submits reveals the value again. The value is
+encrypted with AES-GCM under a key derived from the services secret, bound to its row
+(reference, conversation, kind) so ciphertexts cannot be swapped between rows; the conversation
+is stored as a keyed hash. A hold is revealed only to the conversation that made it and only
+until it expires (``ServicesSettings.personal_hold_minutes``); it is released when the form ends
+and ``purge_expired`` deletes whatever a resident walked away from.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.context import Context
+from services.identity import mask_id_number, mask_phone
+from services.models import PersonalDataHold
+
+MASKS: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "phone": mask_phone}
+_NONCE_BYTES = 12
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a slot may keep: the reference to reveal the value by, and its masked form."""
+
+    reference: str
+    masked: str
+
+
+def hold(session: Session, ctx: Context, conversation_id: str, kind: str, value: str) -> Held:
+    """Hold an already validated ``value`` (``kind``: id_number or phone) for the conversation."""
+    if kind not in MASKS:
+        raise ValueError(f"unknown kind of personal data: {kind!r} (expected one of {sorted(MASKS)})")
+    reference = secrets.token_urlsafe(24)
+    conversation = _conversation(ctx, conversation_id)
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(_key(ctx)).encrypt(nonce, value.encode(), _bound(reference, conversation, kind))
+    session.add(
+        PersonalDataHold(
+            reference=reference,
+            conversation_hash=conversation,
+            kind=kind,
+            ciphertext=base64.b64encode(nonce + sealed).decode(),
+            expires_at=ctx.now + dt.timedelta(minutes=ctx.settings.personal_hold_minutes),
+        )
+    )
+    return Held(reference, MASKS[kind](value))
+
+
+def reveal(session: Session, ctx: Context, conversation_id: str, reference: str) -> str | None:
+    """The held value; None once expired or released, for another conversation, or when the
+    secret has been rotated since (the resident is then asked again)."""
+    conversation = _conversation(ctx, conversation_id)
+    row = session.scalars(
+        select(PersonalDataHold).where(
+            PersonalDataHold.reference == reference,
+            PersonalDataHold.conversation_hash == conversation,
+            PersonalDataHold.expires_at > ctx.now,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    sealed = base64.b64decode(row.ciphertext)
+    try:
+        value = AESGCM(_key(ctx)).decrypt(
+            sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _bound(reference, conversation, row.kind)
+        )
+    except InvalidTag:
+        return None
+    return value.decode()
+
+
+def release(session: Session, ctx: Context, conversation_id: str) -> int:
+    """Delete every hold of the conversation (its form submitted or stopped); how many went."""
+    result = session.execute(
+        delete(PersonalDataHold).where(
+            PersonalDataHold.conversation_hash == _conversation(ctx, conversation_id)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_expired(session: Session, ctx: Context) -> int:
+    """Delete the holds past their expiry; how many went."""
+    result = session.execute(delete(PersonalDataHold).where(PersonalDataHold.expires_at <= ctx.now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _conversation(ctx: Context, conversation_id: str) -> str:
+    return ctx.hash("hold-conversation", conversation_id)
+
+
+def _key(ctx: Context) -> bytes:
+    """AES-256 key derived from the services secret (never stored)."""
+    return bytes.fromhex(ctx.hash("hold-key", "v1"))
+
+
+def _bound(reference: str, conversation: str, kind: str) -> bytes:
+    return f"{reference}\0{conversation}\0{kind}".encode()
