@@ -23,10 +23,15 @@ from sqlalchemy.orm import Session
 
 from services.context import Context
 from services.identity import mask_text
+from services.log_privacy import pseudonym
 from services.models import AuditRecord
 
 CHAIN_LOCK = 72_420_018  # PostgreSQL advisory lock key of the chain (migrations use 72_420_017)
 _KEY_SLOT = "audit_chain_key"
+_SECRET_SLOT = "resident_pseudonym_secret"
+# A resident acts under their conversation id, which opens their inbox: the log names them by the
+# same pseudonym the process logs use, so an auditor can follow one resident without holding it.
+RESIDENT_PREFIXES = ("web:", "wechat:")
 
 
 class AuditView(BaseModel):
@@ -57,6 +62,7 @@ class ChainCheck:
 def bind_key(session: Session, ctx: Context) -> None:
     """Give a unit's session the key ``record`` signs rows with (``Services.unit`` does this)."""
     session.info[_KEY_SLOT] = ctx.audit_key
+    session.info[_SECRET_SLOT] = ctx.settings.secret_key
 
 
 def record(
@@ -85,6 +91,9 @@ def record(
     safe = {
         key: mask_text(value) if isinstance(value, str) else value for key, value in (detail or {}).items()
     }
+    if actor.startswith(RESIDENT_PREFIXES):
+        channel, _, _ = actor.partition(":")
+        actor = f"{channel}:{pseudonym(actor, secret=session.info[_SECRET_SLOT])}"
     row = AuditRecord(
         at=at,
         actor=actor[:128],

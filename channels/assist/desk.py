@@ -9,17 +9,19 @@ gateway can do: deliver the agent's words on the resident's channel.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from channels.assist.delivery import Route, deliver
 from channels.routes.services import ERRORS, ChineseErrorsRoute, ServicesDep
 from channels.staff_auth import AgentDep
 from services.facade import Services
-from services.handoff_desk import HandoffView, ReplyView
+from services.handoff_desk import HandoffView, ReplyView, TranscriptMessage
+from services.log_privacy import pseudonym
 from services.models import HandoffStatus
 
 router = APIRouter(prefix="/desk", tags=["坐席辅助"], route_class=ChineseErrorsRoute, responses=ERRORS)
@@ -37,14 +39,44 @@ class CloseRequest(BaseModel):
     farewell: bool = True
 
 
+class DeskHandoff(BaseModel):
+    """A handoff as the desk shows it. The resident appears by pseudonym: a web sender id opens that
+    resident's inbox and an openid is theirs alone, so neither belongs on an agent's screen."""
+
+    ticket: str
+    resident: str = Field(description="群众的匿名代号（与日志中的相同）")
+    channel: str
+    reason: str | None
+    status: HandoffStatus
+    agent: str | None
+    transcript: list[TranscriptMessage]
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class DeskReply(BaseModel):
+    id: int
+    ticket: str
+    agent: str
+    text: str
+    created_at: dt.datetime
+
+
 class DeskView(BaseModel):
-    waiting: list[HandoffView]
-    mine: list[HandoffView]
+    waiting: list[DeskHandoff]
+    mine: list[DeskHandoff]
 
 
 class ReplyResult(BaseModel):
-    reply: ReplyView
+    reply: DeskReply
     delivered_by: Route
+
+
+def _shown(request: Request, view: HandoffView) -> DeskHandoff:
+    secret = request.app.state.settings.services.secret_key
+    fields = view.model_dump(exclude={"sender_id"})
+    return DeskHandoff(resident=pseudonym(view.sender_id, secret=secret), **fields)
 
 
 def _deliver(request: Request, sender_id: str, text: str) -> Route:
@@ -54,25 +86,33 @@ def _deliver(request: Request, sender_id: str, text: str) -> Route:
 
 
 async def _reply(request: Request, services: Services, ticket: str, agent: str, text: str) -> ReplyResult:
-    stored = await run_in_threadpool(lambda: services.reply_to_handoff(ticket, agent=agent, text=text))
-    return ReplyResult(reply=stored, delivered_by=_deliver(request, stored.sender_id, stored.text))
+    stored: ReplyView = await run_in_threadpool(
+        lambda: services.reply_to_handoff(ticket, agent=agent, text=text)
+    )
+    return ReplyResult(
+        reply=DeskReply.model_validate(stored.model_dump(exclude={"sender_id"})),
+        delivered_by=_deliver(request, stored.sender_id, stored.text),
+    )
 
 
 @router.get("/handoffs", summary="等待接入的会话和我已接入的会话")
-async def desk(staff: AgentDep, services: ServicesDep) -> DeskView:
+async def desk(request: Request, staff: AgentDep, services: ServicesDep) -> DeskView:
     waiting = await run_in_threadpool(services.waiting_handoffs)
     mine = await run_in_threadpool(services.agent_handoffs, staff.member.login)
-    return DeskView(waiting=waiting, mine=mine)
+    return DeskView(
+        waiting=[_shown(request, view) for view in waiting], mine=[_shown(request, view) for view in mine]
+    )
 
 
 @router.get("/handoffs/{ticket}", summary="会话详情与对话记录")
-async def handoff(ticket: str, _staff: AgentDep, services: ServicesDep) -> HandoffView:
-    return await run_in_threadpool(services.handoff, ticket)
+async def handoff(ticket: str, request: Request, _staff: AgentDep, services: ServicesDep) -> DeskHandoff:
+    return _shown(request, await run_in_threadpool(services.handoff, ticket))
 
 
 @router.post("/handoffs/{ticket}/claim", summary="接入会话")
-async def claim(ticket: str, staff: AgentDep, services: ServicesDep) -> HandoffView:
-    return await run_in_threadpool(lambda: services.claim_handoff(ticket, agent=staff.member.login))
+async def claim(ticket: str, request: Request, staff: AgentDep, services: ServicesDep) -> DeskHandoff:
+    view = await run_in_threadpool(lambda: services.claim_handoff(ticket, agent=staff.member.login))
+    return _shown(request, view)
 
 
 @router.post("/handoffs/{ticket}/reply", summary="回复群众（微信客服消息或网页收件箱）")
@@ -89,7 +129,7 @@ async def close(
     staff: AgentDep,
     services: ServicesDep,
     body: Annotated[CloseRequest | None, Body()] = None,
-) -> HandoffView:
+) -> DeskHandoff:
     agent = staff.member.login
     current = await run_in_threadpool(services.handoff, ticket)
     if (
@@ -99,4 +139,5 @@ async def close(
     ):
         farewell = FAREWELL.format(hotline=request.app.state.settings.gateway.hotline)
         await _reply(request, services, ticket, agent, farewell)
-    return await run_in_threadpool(lambda: services.close_handoff(ticket, agent=agent))
+    closed = await run_in_threadpool(lambda: services.close_handoff(ticket, agent=agent))
+    return _shown(request, closed)

@@ -25,7 +25,6 @@ from services.appointments import Booking, BookingRequest, SlotView
 from services.catalog import HallServiceView, HallView
 from services.facade import Services
 from services.feedback import ComplaintRequest, ComplaintView, RatingRequest, RatingView
-from services.handoff_desk import HandoffRequest, HandoffView
 from services.text import check_channel, check_sender
 
 FIELD_LABELS = {
@@ -300,15 +299,3 @@ def check_own_conversation(sender_id: str, channel: str) -> None:
         raise errors.InvalidInput(
             f"会话标识应以“{channel}:”开头，且不能代替其他渠道的会话。", field="sender_id"
         )
-
-
-@public_router.post(
-    "/handoffs",
-    tags=["转人工"],
-    status_code=status.HTTP_201_CREATED,
-    summary="转人工排队（只能为本渠道自己的会话）",
-    dependencies=[limited("tickets")],
-)
-def open_handoff(body: HandoffRequest, services: ServicesDep) -> HandoffView:
-    check_own_conversation(body.sender_id, body.channel)
-    return services.open_handoff(body)

@@ -411,7 +411,7 @@
     $("conversation").hidden = false;
     $("conversation-title").textContent = `会话 ${view.ticket}`;
     $("conversation-meta").textContent =
-      `${CHANNEL_LABELS[view.channel] || view.channel} · 群众 ${view.sender_id} · ${view.status === "claimed" ? `${view.agent} 已接入` : view.status}`;
+      `${CHANNEL_LABELS[view.channel] || view.channel} · 群众 ${view.resident} · ${view.status === "claimed" ? `${view.agent} 已接入` : view.status}`;
     $("transcript").replaceChildren(
       ...view.transcript.map((m) =>
         h("li", { class: `role-${m.role}` }, h("span", { class: "role" }, `${ROLE_LABELS[m.role] || m.role}${m.at ? ` ${time(m.at)}` : ""}：`), m.text),

@@ -140,20 +140,27 @@ def handoffs(services: Services) -> int:
     ("sender_id", "channel"),
     [("wechat:oAlice", "wechat"), ("wechat:oAlice", "web"), ("web:abc", "wechat"), ("window:7", "web")],
 )
-def test_a_handoff_is_opened_only_for_the_callers_own_conversation(
+def test_no_client_opens_a_handoff_with_a_transcript_of_its_own(
     tmp_path: Path, sender_id: str, channel: str
 ) -> None:
-    transcript = [{"role": "user", "text": "转人工"}]
+    forged = [{"role": "agent", "text": "已为您办结，请放心"}]
     with gateway(settings_for(tmp_path)) as client:
         services: Services = client.app.state.services  # type: ignore[attr-defined]
-        body = {"sender_id": sender_id, "channel": channel, "transcript": transcript}
-        refused = client.post("/api/services/handoffs", json=body)
+        body = {"sender_id": sender_id, "channel": channel, "transcript": forged}
+        assert client.post("/api/services/handoffs", json=body).status_code in (404, 405)
+        assert handoffs(services) == 0
+
+
+@pytest.mark.parametrize(("sender_id", "channel"), [("wechat:oAlice", "web"), ("web:abc", "wechat")])
+def test_a_web_client_speaks_only_for_its_own_conversation(
+    tmp_path: Path, sender_id: str, channel: str
+) -> None:
+    with gateway(settings_for(tmp_path)) as client:
+        refused = client.post(
+            "/api/chat", json={"sender_id": sender_id, "text": "转人工", "channel": channel}
+        )
         assert refused.status_code == 422
         assert "不能代替其他渠道" in refused.json()["detail"]["message"]
-        assert handoffs(services) == 0
-        own = {"sender_id": "web:abc", "channel": "web", "transcript": transcript}
-        assert client.post("/api/services/handoffs", json=own).status_code == 201
-        assert handoffs(services) == 1
 
 
 def test_two_gateways_sharing_redis_see_one_count(tmp_path: Path) -> None:

@@ -178,15 +178,10 @@ TRANSCRIPT = [
 
 
 def _open_handoff(client: TestClient, sender: str, channel: str) -> str:
-    """As the widget opens one; a WeChat resident's is opened by the bot's action (the public API
-    speaks only for web conversations)."""
+    """As the bot's action opens one when a resident asks for a person (there is no public route)."""
     body = {"sender_id": sender, "channel": channel, "transcript": TRANSCRIPT, "reason": "用户要求"}
-    if channel == "wechat":
-        services = client.app.state.services  # type: ignore[attr-defined]
-        return str(services.open_handoff(HandoffRequest.model_validate(body)).ticket)
-    response = client.post("/api/services/handoffs", json=body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["ticket"])
+    services = client.app.state.services  # type: ignore[attr-defined]
+    return str(services.open_handoff(HandoffRequest.model_validate(body)).ticket)
 
 
 def _desk(staff: TestClient, method: str, path: str, **body: Any) -> Any:
@@ -210,6 +205,9 @@ def test_web_handoff_claim_reply_close_round_trip(
     assert ticket in [h["ticket"] for h in queue["waiting"]]
     detail = _desk(wang, "GET", f"/handoffs/{ticket}").json()
     assert [m["role"] for m in detail["transcript"]] == ["user", "bot", "user"]
+    # The sender id would open the resident's inbox: the desk names the resident by pseudonym only.
+    assert sender.removeprefix("web:") not in str(queue) + str(detail)
+    assert detail["resident"] and len(detail["resident"]) < len(sender)
 
     assert _desk(wang, "POST", f"/handoffs/{ticket}/reply", text="您好").status_code == 409
     # Whoever the body names, the agent is the signed-in account.

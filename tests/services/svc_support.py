@@ -18,6 +18,7 @@ from services.applications import ApplicationRequest, ApplicationView
 from services.catalog import Catalog, CatalogService, load_halls
 from services.facade import Services
 from services.identity import id_check_char
+from services.log_privacy import pseudonym
 from services.scratch import DEFAULT_POSTGRES_URL, postgres_database, postgres_problem, sqlite_database
 
 HALLS_FILE = PROJECT_ROOT / "knowledge" / "halls.yaml"
@@ -123,3 +124,9 @@ def scratch_database(backend: str, directory: Path) -> Iterator[str]:
     else:
         with postgres_database(require_postgres_or_skip()) as url:
             yield url
+
+
+def audited_as(svc: Services, sender_id: str) -> str:
+    """How the audit log names a resident: their channel and the pseudonym their log lines carry."""
+    channel, _, _ = sender_id.partition(":")
+    return f"{channel}:{pseudonym(sender_id, secret=svc.settings.secret_key)}"

@@ -216,13 +216,14 @@ def test_feedback_endpoints(client: TestClient, svc: Services) -> None:
     assert opened.status_code == 201
     tracking = opened.json()["tracking_number"]
     assert client.get(f"/api/services/complaints/{tracking}").json()["status"] == "open"
+    # A handoff is asked for in the conversation (转人工), whose transcript the server keeps: no public
+    # route takes a transcript from the client, which could put words in an agent's or the bot's mouth.
+    forged = [{"role": "agent", "text": "已为您办结，请放心"}]
     handoff = client.post(
-        "/api/services/handoffs",
-        json={"sender_id": "web:u1", "channel": "web", "transcript": [{"role": "user", "text": "转人工"}]},
+        "/api/services/handoffs", json={"sender_id": "web:u1", "channel": "web", "transcript": forged}
     )
-    assert handoff.status_code == 201
-    desk_view = signed_in(client, svc, "zy1001", "agent").get("/api/staff/desk/handoffs").json()
-    assert [h["ticket"] for h in desk_view["waiting"]] == [handoff.json()["ticket"]]
+    assert handoff.status_code in (404, 405)
+    assert signed_in(client, svc, "zy1001", "agent").get("/api/staff/desk/handoffs").json()["waiting"] == []
 
 
 def test_audit_log_is_readable_but_not_writable_over_http(client: TestClient, svc: Services) -> None:

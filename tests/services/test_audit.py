@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from svc_support import (
     NOW,
     Clock,
+    audited_as,
     count_rows,
     make_settings,
     sample_catalog,
@@ -66,8 +67,8 @@ def test_a_morning_at_the_hall_is_audited_by_name_on_one_unbroken_chain(svc: Ser
         ("窗口申请", "application.submit", "submitted"),
         ("chuangkou01", "application.status", "accepted"),
         ("shenpi02", "application.status", "reviewing"),
-        ("web:alice", "application.lookup", "found"),
-        ("web:alice", "complaint.open", "open"),
+        (audited_as(svc, "web:alice"), "application.lookup", "found"),
+        (audited_as(svc, "web:alice"), "complaint.open", "open"),
         ("yewu03", "complaint.update", "processing"),
         ("shenji04", "audit.read", "ok"),
     ]

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from svc_support import Clock, count_rows, make_settings, sample_catalog
+from svc_support import Clock, audited_as, count_rows, make_settings, sample_catalog
 
 from services.errors import Conflict, InvalidInput
 from services.facade import Services
@@ -73,7 +73,7 @@ def test_only_the_agent_who_claimed_a_handoff_may_close_it(svc: Services) -> Non
     with pytest.raises(Conflict, match="已结束"):
         svc.close_handoff(ticket, agent="王芳")
     assert _audit(svc, ticket) == [
-        ("handoff.open", "web:c1", None),
+        ("handoff.open", audited_as(svc, "web:c1"), None),
         ("handoff.claim", "王芳", None),
         ("handoff.reply", "王芳", {"channel": "web", "chars": 6}),
         ("handoff.close", "王芳", {"was": "claimed"}),
@@ -118,7 +118,7 @@ def test_waiting_residents_see_their_place_in_the_queue_and_can_stop_waiting(svc
     assert svc.waiting("web:q2").position == 1  # type: ignore[union-attr]
     assert svc.withdraw_handoff("web:q1") is None
     assert svc.relay_to_agent("web:q1", "还在吗") is None
-    assert _audit(svc, first)[-1][:2] == ("handoff.withdraw", "web:q1")
+    assert _audit(svc, first)[-1][:2] == ("handoff.withdraw", audited_as(svc, "web:q1"))
 
 
 @pytest.mark.parametrize(
