@@ -19,6 +19,38 @@ from indexer.schema import Faq, Guide
 from indexer.search import QueryError, SearchFilters, SearchHit, SearchResult
 
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+_CONTENT_RUN = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{2,}")
+# Two-character words that name no service of their own: every procedure has them.
+_PROCEDURE_PAIRS = frozenset(
+    {
+        "办理",
+        "申请",
+        "申领",
+        "登记",
+        "证明",
+        "补办",
+        "换领",
+        "补领",
+        "材料",
+        "手续",
+        "证件",
+        "服务",
+        "业务",
+        "个人",
+        "居民",
+        "人员",
+        "证书",
+        "变更",
+        "注销",
+        "设立",
+        "认定",
+        "发放",
+        "补贴",
+        "缴费",
+        "查询",
+        "好多",
+    }
+)
 # How questions are asked, as opposed to what happened (到期了、搞丢了、还房贷).
 _ASKING = re.compile(
     r"要带|带哪些|带些|带啥|哪些|哪样|什么|啥子|啥|需要|怎么|咋个|如何|办理|申请|换领|补领|办|要|吗|呢|嘛|"
@@ -166,16 +198,36 @@ def _points_elsewhere(
     result: SearchResult | None, remembered: Guide, turn: Turn, cfg: AnsweringSettings
 ) -> bool:
     """Whether the new words describe another guide more strongly than a follow-up would. Words
-    that only ask (一个月发好多钱、在哪点办) tell no story of their own: they are a follow-up."""
-    if result is None or not result.confident or not result.hits or not _tells(turn, cfg):
+    that only ask (一个月发好多钱、在哪点办) tell no story of their own: they are a follow-up;
+    words that share a name's own part with the guide retrieval puts first (结婚要带啥子 after 失业金)
+    ask about that guide."""
+    if result is None or not result.confident or not result.hits:
         return False
     top = result.hits[0]
     if top.kind != "guide" or top.doc_id == remembered.id:
+        return False
+    found = get_guide(top.doc_id)
+    if found is not None and _words_name(turn, found):
+        return True
+    if not _tells(turn, cfg):
         return False
     if top.situation_score is not None and top.situation_score >= cfg.situation_min_score:
         return True
     in_top = any(hit.doc_id == remembered.id for hit in result.hits[:3])
     return not in_top and (top.dense_score or 0.0) >= cfg.switch_min_dense_score
+
+
+def _words_name(turn: Turn, guide: Guide) -> bool:
+    """The asked-about words share two characters in a row with the guide's name or an alias,
+    beyond words every procedure has (办理、申请、登记、证明…)."""
+    story = _ASKING.sub(" ", story_of(turn.text))
+    asked = {pair for run in _CONTENT_RUN.findall(story) for pair in _pairs(run)}
+    named = {pair for name in (guide.name, *guide.aliases) for pair in _pairs(name)}
+    return bool((asked & named) - _PROCEDURE_PAIRS)
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _ambiguous(guide_hits: list[SearchHit], cfg: AnsweringSettings) -> bool:

@@ -41,6 +41,14 @@ def test_another_service_named_in_a_follow_up_replaces_the_remembered_one() -> N
     assert guide_of("结婚登记要带些啥", remembered_service="高龄补贴申领") == "结婚登记"
 
 
+@pytest.mark.parametrize("remembered", ["失业保险金申领", "最低生活保障申请"])
+def test_a_short_question_about_another_service_is_not_answered_for_the_earlier_one(remembered: str) -> None:
+    # 结婚 is no alias of 结婚登记 and the question tells no story, yet it names that guide.
+    assert guide_of("结婚要带啥子", intent="ask_materials", remembered_service=remembered) == "结婚登记"
+    assert guide_of("一个月发好多钱", remembered_service=remembered) == remembered
+    assert guide_of("那要带些啥", intent="ask_materials", remembered_service=remembered) == remembered
+
+
 def test_how_government_services_work_is_answered_from_the_plan() -> None:
     decision = decide(Turn(text="啥子叫容缺受理"))
     assert decision.kind is Kind.policy and decision.policy is not None
