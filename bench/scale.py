@@ -29,7 +29,11 @@ from core.stack import UNTHROTTLED
 TICKS = os.sysconf("SC_CLK_TCK")
 PAUSE = (2.0, 4.0)
 VARIANTS: list[tuple[str, int, dict[str, dict[str, Any]]]] = [
-    ("1 副本·动作在事件循环上（改前）", 1, {"actions": {"off_loop": False}}),
+    (
+        "改前：1 副本·动作在事件循环上·Rasa 逐次校验",
+        1,
+        {"actions": {"off_loop": False}, "rasa": {"cached_action_validation": False}},
+    ),
     ("1 副本", 1, {}),
     ("2 副本", 2, {}),
 ]

@@ -9,6 +9,7 @@ Loaded by the Rasa server (.venv-rasa) from credentials.yml as
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,13 @@ from rasa.shared.core.events import ActionExecuted, UserUtteranceReverted, UserU
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from channels import rasa_action_validation
+
+# Action server replies are checked against a validator built once (see that module), unless
+# ZY_RASA__CACHED_ACTION_VALIDATION=false asks for Rasa's own check (the scale benchmark's 改前).
+if os.environ.get("ZY_RASA__CACHED_ACTION_VALIDATION", "true").lower() != "false":
+    rasa_action_validation.install()
 
 # Actions that mean "the assistant did not understand this message".
 FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})

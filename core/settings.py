@@ -210,6 +210,11 @@ class RasaSettings(BaseModel):
         default=PROJECT_ROOT / "endpoints.yml", description="endpoints.production.yml for PostgreSQL + Redis"
     )
     auth_token: SecretStr | None = None
+    cached_action_validation: bool = Field(
+        default=True,
+        description="Check action server replies with a validator built once (channels/"
+        "rasa_action_validation.py); false keeps Rasa's own per-reply check, for measuring",
+    )
 
 
 class ActionServerSettings(BaseModel):

@@ -31,7 +31,7 @@ COPY bot/__init__.py bot/
 COPY bot/nlu bot/nlu
 COPY bot/tracker_store.py bot/
 COPY indexer indexer
-COPY channels/__init__.py channels/rasa_connector.py channels/
+COPY channels/__init__.py channels/rasa_connector.py channels/rasa_action_validation.py channels/
 COPY credentials.yml endpoints.production.yml ./
 COPY var/index/typo_terms.txt var/index/dictionary.json var/index/
 COPY var/jieba var/jieba
