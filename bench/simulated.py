@@ -30,6 +30,9 @@ from bench.residents import load_questions
 BUSY = "系统繁忙"
 BOOKING_CODE = re.compile(r"预约码：([A-Z0-9]{8})")
 RETRIES_ON_BUSY = 3
+# A seat taken by another resident between the offer and the pick: the assistant offers the rest.
+SLOT_TAKEN = "没有可约的空位"
+SLOT_ATTEMPTS = 3
 # Conversations without the status form (its proofs are rate-limited per application by design),
 # interleaved with one-question conversations in residents' own words.
 TEXTBOOK = [[t.text for t in c] for c in CONVERSATIONS if all(t.category != "status_form" for t in c)]
@@ -141,14 +144,12 @@ class Resident:
         self._tally.bookings_started += 1
         self._repeated = False
         reply = await self.step(sender, "我想预约办理低保", "大厅")
-        for expected, pick in (
-            ("哪天", first_payload),
-            ("时段可约", first_payload),
-            ("姓名", self._any_slot),
-        ):
+        for expected in ("哪天", "时段可约"):
             if reply is None:
                 return
-            reply = await self.step(sender, pick(reply) or "", expected)
+            reply = await self.step(sender, first_payload(reply) or "", expected)
+        if reply is not None:
+            reply = await self._take_a_slot(sender, reply)
         for text, expected in (
             ("王德明", "身份证号"),
             (id_number(next(_serial)), "手机号"),
@@ -171,6 +172,22 @@ class Resident:
             elif reply is not None:
                 self._off_track("确认", reply)
                 return
+
+    async def _take_a_slot(self, sender: str, reply: dict[str, Any]) -> dict[str, Any] | None:
+        """Pick an offered time; when another resident took its last seat meanwhile, the assistant
+        offers the times still free (没有可约的空位) and the resident picks again, as at 约满."""
+        for _ in range(SLOT_ATTEMPTS):
+            text = self._any_slot(reply) or ""
+            answer = await self.ask(sender, text)
+            if answer is None:
+                return None
+            if "姓名" in texts(answer):
+                return answer
+            if SLOT_TAKEN not in texts(answer):
+                self._off_track(text, answer)
+                return None
+            reply = answer
+        return None
 
     def _any_slot(self, reply: dict[str, Any]) -> str | None:
         """One of the offered time slots, at random: residents do not all take the first."""

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.faults import check_bookings, run_faults
+from bench.faults import FAULT_OVERRIDES, check_bookings, run_faults
 from bench.scaled_stack import running_scaled_stack
-from core.stack import UNTHROTTLED
 
 pytestmark = pytest.mark.e2e
 
 
 def test_two_replicas_survive_killed_processes_redis_and_postgres(tmp_path: Path) -> None:
-    with running_scaled_stack(tmp_path, replicas=2, overrides=UNTHROTTLED) as stack:
+    with running_scaled_stack(tmp_path, replicas=2, overrides=FAULT_OVERRIDES) as stack:
         reports, tally = run_faults(stack, residents=6, window=25, postgres_down_seconds=6, settle=5)
         bookings = check_bookings(stack, tally)
         ready_after = stack.ready()
