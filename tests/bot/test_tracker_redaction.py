@@ -6,17 +6,19 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from core.rasa_model import rasa_env
+sys.path.insert(0, str(Path(__file__).parents[1]))  # rasa_python, whatever pytest's import mode
+from rasa_python import run_in_rasa
+
 from core.settings import PROJECT_ROOT
 from services.identity import mask_text
 
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 ID_NUMBER = "520302194503010024"
 PHONE = "15885211234"
 HELD = {"masked": "158****1234", "ref": "mZ3k9-Q"}
@@ -129,29 +131,11 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if not RASA_PYTHON.exists():
-        pytest.fail("the Rasa environment is missing: run `make setup`")
     directory = tmp_path_factory.mktemp("tracker")
     samples = [*PLAIN, *VARIANTS, *UNTOUCHED]
-    result = subprocess.run(
-        [
-            str(RASA_PYTHON),
-            "-c",
-            SCRIPT,
-            str(directory),
-            ID_NUMBER,
-            PHONE,
-            json.dumps(HELD),
-            json.dumps(samples, ensure_ascii=False),
-        ],
-        capture_output=True,
-        text=True,
-        env=rasa_env(),
-        cwd=PROJECT_ROOT,
-        timeout=300,
+    report: dict[str, Any] = run_in_rasa(
+        SCRIPT, str(directory), ID_NUMBER, PHONE, json.dumps(HELD), json.dumps(samples, ensure_ascii=False)
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     report["masked"] = dict(zip(samples, report["masked"], strict=True))
     with sqlite3.connect(directory / "tracker.db") as db:
         report["rows"] = [data for (data,) in db.execute("SELECT data FROM events ORDER BY id")]

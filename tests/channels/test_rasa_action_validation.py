@@ -3,15 +3,13 @@ before, with a validator built once instead of a meta-schema check on every repl
 
 from __future__ import annotations
 
-import json
-import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from core.rasa_model import rasa_env
-from core.settings import PROJECT_ROOT
-
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+sys.path.insert(0, str(Path(__file__).parents[1]))  # rasa_python, whatever pytest's import mode
+from rasa_python import run_in_rasa
 
 # Runs in .venv-rasa: Rasa's own check (jsonschema.validate) beside the installed one.
 SCRIPT = """
@@ -56,13 +54,7 @@ print(json.dumps({"valid": all(valid), "ours": ours, "stock": stock[1],
 
 @pytest.fixture(scope="module")
 def checked() -> dict:
-    if not RASA_PYTHON.exists():
-        pytest.fail("the Rasa environment is missing: run `make setup`")
-    result = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT], capture_output=True, text=True, env=rasa_env(), cwd=PROJECT_ROOT
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return dict(run_in_rasa(SCRIPT))
 
 
 def test_a_valid_reply_passes(checked: dict) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from core.rasa_model import rasa_env
-from core.settings import PROJECT_ROOT
-
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+sys.path.insert(0, str(Path(__file__).parents[1]))  # rasa_python, whatever pytest's import mode
+from rasa_python import run_in_rasa
 
 # Runs in .venv-rasa: three conversations as Rasa records them, and what latest_turn reads.
 SCRIPT = """
@@ -39,13 +37,7 @@ print(json.dumps(turns))
 
 @pytest.fixture(scope="module")
 def turns() -> dict:
-    if not RASA_PYTHON.exists():
-        pytest.fail("the Rasa environment is missing: run `make setup`")
-    result = subprocess.run(
-        [str(RASA_PYTHON), "-c", SCRIPT], capture_output=True, text=True, env=rasa_env(), cwd=PROJECT_ROOT
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return dict(run_in_rasa(SCRIPT))
 
 
 def test_an_answered_turn_reports_its_intent_and_service(turns: dict) -> None:
