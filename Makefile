@@ -45,7 +45,7 @@ test: train
 
 lint: setup
 	@.venv/bin/ruff check .
-	@.venv/bin/mypy core indexer services channels bot
+	@.venv/bin/mypy core indexer services answering workbench channels bot
 
 bench-retrieval: index
 	@$(PY) -m bench.retrieval
@@ -56,7 +56,7 @@ bench-nlu: train
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: bench-dialogue bench-channels bench-residents bench-faults bench-scale
+.PHONY: bench-dialogue bench-channels bench-residents bench-faults bench-scale bench-workbench
 
 # BENCH_ARGS: e.g. BENCH_ARGS=--train (time a forced training) or BENCH_ARGS="--seconds 120".
 bench-dialogue: train
@@ -79,3 +79,8 @@ bench-faults: train
 bench-scale: train
 	@bash scripts/setup_nginx.sh
 	@$(PY) -m bench.scale $(BENCH_ARGS)
+
+# The workbench: ingest throughput (SQL broker, RabbitMQ), a guide edit going live without a
+# restart, the dashboard on a seeded month; e.g. BENCH_ARGS="--turns 2000 --postgres URL" or --quick.
+bench-workbench: index
+	@$(PY) -m bench.workbench $(BENCH_ARGS)

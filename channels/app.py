@@ -12,9 +12,23 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from channels.assist import console, desk, live
+from channels.knowledge_reload import follow_index
 from channels.limits import BodySizeLimit
 from channels.rasa_client import RasaClient
-from channels.routes import chat, health, inbox, search, staff, staff_login, widget
+from channels.routes import (
+    chat,
+    health,
+    inbox,
+    search,
+    staff,
+    staff_login,
+    suggestions,
+    widget,
+    workbench_dashboard,
+    workbench_holidays,
+    workbench_knowledge,
+    workbench_pages,
+)
 from channels.routes.services import public_router
 from channels.turns import TurnHandler
 from channels.wechat.routes import router as wechat_router
@@ -44,10 +58,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         app.state.services = services or Services.from_settings(settings)
         app.state.staff = StaffDirectory(app.state.services, settings.staff)
         app.state.turns = TurnHandler(rasa, gateway, app.state.services)
+        stop_following = follow_index(app.state.services, settings.knowledge.halls_file)
         # Load the search model off the event loop so the first /api/search doesn't wait for it.
         warming = asyncio.create_task(run_in_threadpool(_warm_search))
         yield
         warming.cancel()
+        stop_following()
         await rasa.close()
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -62,6 +78,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(search.router)
+    app.include_router(suggestions.router)
     app.include_router(wechat_router)
     app.include_router(widget.router)
     app.include_router(public_router, prefix="/api/services")
@@ -72,4 +89,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(live.router)
     app.include_router(desk.router, prefix="/api/staff")
     app.include_router(console.router)
+    app.include_router(workbench_pages.router)
+    app.include_router(workbench_dashboard.router)
+    app.include_router(workbench_knowledge.router)
+    app.include_router(workbench_holidays.router)
     return app

@@ -41,3 +41,7 @@ class ChatResponse(BaseModel):
     messages: list[OutgoingMessage]
     intent: str | None = None
     confidence: float | None = None
+    turn_id: str | None = Field(
+        default=None,
+        description="This turn's id (Rasa's message id): a rating or complaint about the answer carries it",
+    )

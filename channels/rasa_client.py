@@ -37,6 +37,7 @@ class RasaTurn(BaseModel):
     confidence: float | None = None
     service: str | None = None
     fallback: bool = False
+    turn_id: str | None = None
 
 
 class RasaClient:
@@ -61,17 +62,20 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa {path}: HTTP {response.status_code}")
         return response.json()
 
-    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
-        """One turn through the project's input channel (channels/rasa_connector.py)."""
-        reply = await self._post(
-            "/webhooks/gateway/webhook", {"sender": sender_id, "message": text, "metadata": metadata}
-        )
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any], *, turn_id: str | None = None
+    ) -> RasaTurn:
+        """One turn through the project's input channel (channels/rasa_connector.py); ``turn_id``
+        becomes the user message's id in Rasa's events (the analytics turn id)."""
+        body = {"sender": sender_id, "message": text, "metadata": metadata, "message_id": turn_id}
+        reply = await self._post("/webhooks/gateway/webhook", body)
         return RasaTurn(
             messages=merge_custom_into_text([to_message(m) for m in reply.get("messages") or []]),
             intent=reply.get("intent"),
             confidence=reply.get("confidence"),
             service=reply.get("service"),
             fallback=bool(reply.get("fallback")),
+            turn_id=turn_id,
         )
 
     async def parse(self, text: str, *, timeout: float | None = None) -> NluParse:

@@ -3,7 +3,7 @@ of the message, so the gateway's turn log needs no second request for the tracke
 
 Loaded by the Rasa server (.venv-rasa) from credentials.yml as
 ``channels.rasa_connector.GatewayInput``; it imports only Rasa and Sanic. Endpoint:
-``POST /webhooks/gateway/webhook`` with ``{"sender", "message", "metadata"}`` →
+``POST /webhooks/gateway/webhook`` with ``{"sender", "message", "metadata", "message_id"}`` →
 ``{"messages": [...REST replies], "intent", "confidence", "service", "fallback"}``.
 """
 
@@ -25,6 +25,9 @@ from channels import rasa_action_validation
 # ZY_RASA__CACHED_ACTION_VALIDATION=false asks for Rasa's own check (the scale benchmark's 改前).
 if os.environ.get("ZY_RASA__CACHED_ACTION_VALIDATION", "true").lower() != "false":
     rasa_action_validation.install()
+
+# The gateway's turn ids are uuid4 hex; anything else lets Rasa make its own.
+MAX_MESSAGE_ID_CHARS = 64
 
 # Actions that mean "the assistant did not understand this message".
 FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
@@ -49,12 +52,16 @@ class GatewayInput(InputChannel):
             if not isinstance(sender, str) or not isinstance(text, str):
                 return response.json({"error": "sender and message are required"}, status=400)
             collector = CollectingOutputChannel()
+            message_id = body.get("message_id")
+            if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS:
+                message_id = None
             await on_new_message(
                 UserMessage(
                     text,
                     collector,
                     sender,
                     input_channel=self.name(),
+                    message_id=message_id,
                     metadata=body.get("metadata") or None,
                 )
             )

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -56,8 +57,9 @@ class TurnHandler:
         if to_agent is not None:
             self._log(sender_id, channel, text, "to_agent", None, None, True, started)
             return to_agent
+        turn_id = uuid.uuid4().hex  # the analytics turn id: ratings and complaints refer to it
         try:
-            turn = await self._rasa.send(sender_id, text, {**metadata, "channel": channel})
+            turn = await self._rasa.send(sender_id, text, {**metadata, "channel": channel}, turn_id=turn_id)
         except RasaUnavailable as error:
             turn_log.warning("rasa unavailable: %s", error)
             self._log(sender_id, channel, text, None, None, None, False, started)
@@ -72,11 +74,14 @@ class TurnHandler:
             bool(turn.messages),
             started,
             fallback=turn.fallback,
+            turn_id=turn_id,
         )
         # No reply at all means an action failed inside Rasa (e.g. its action server died mid-turn):
         # the resident is told so, never left looking at silence.
         messages = turn.messages or [OutgoingMessage(text=self.busy_text())]
-        return ChatResponse(messages=messages, intent=turn.intent, confidence=turn.confidence)
+        return ChatResponse(
+            messages=messages, intent=turn.intent, confidence=turn.confidence, turn_id=turn_id
+        )
 
     async def _relay_to_agent(self, sender_id: str, text: str) -> ChatResponse | None:
         """While a handoff is open the resident's messages go to the person, not the bot: on the
@@ -127,11 +132,13 @@ class TurnHandler:
         started: float,
         *,
         fallback: bool = False,
+        turn_id: str | None = None,
     ) -> None:
         turn_log.info(
             json.dumps(
                 {
                     "event": "turn",
+                    "turn": turn_id,
                     "channel": channel,
                     "sender": pseudonym(sender_id),
                     # Form answers (names, ID tails, phones) and words for an agent stay out of logs.

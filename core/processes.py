@@ -1,4 +1,4 @@
-"""The three processes of the system and how to start them, from the settings alone.
+"""The four processes of the system and how to start them, from the settings alone.
 
 Used by ``python -m core.run`` (make run) and by the end-to-end tests, so both start the
 stack the same way.
@@ -79,5 +79,10 @@ def gateway(settings: Settings) -> Process:
     return Process("gateway", [sys.executable, "-m", "channels"])
 
 
+def ingester(settings: Settings) -> Process:
+    """Rasa's event broker → the analytics tables (workbench/ingest/)."""
+    return Process("ingester", [sys.executable, "-m", "workbench", "ingest"])
+
+
 def all_processes(settings: Settings) -> list[Process]:
-    return [action_server(settings), rasa_server(settings), gateway(settings)]
+    return [action_server(settings), rasa_server(settings), gateway(settings), ingester(settings)]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.settings import PROJECT_ROOT, IndexSettings, Settings, get_settings
 
 MODEL_NAME = "zunyi"
 
@@ -29,12 +29,26 @@ def training_inputs(settings: Settings) -> list[Path]:
     return files
 
 
+def _label(path: Path, settings: Settings) -> str:
+    """A training input's name in the fingerprint. Generated files are named by their role (as if
+    in their default folder), so the same data built into other folders — a test's copy of the
+    knowledge and index — keeps the trained model current."""
+    defaults = IndexSettings()
+    for folder, default in (
+        (settings.index.rasa_data_dir, defaults.rasa_data_dir),
+        (settings.index.jieba_dict_dir, defaults.jieba_dict_dir),
+        (settings.index.index_dir, defaults.index_dir),
+    ):
+        if path.parent == folder:
+            path = default / path.name
+            break
+    return str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
+
+
 def fingerprint(settings: Settings) -> str:
     digest = hashlib.sha256()
     for path in training_inputs(settings):
-        digest.update(
-            str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path).encode()
-        )
+        digest.update(_label(path, settings).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

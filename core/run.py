@@ -1,13 +1,13 @@
-"""``python -m core.run [--replicas N]``: start the action server, Rasa and the gateway (N copies of
-each behind nginx with ``--replicas``: core/scaled.py), restart any that dies or stops answering,
-and stop all on Ctrl-C or SIGTERM."""
+"""``python -m core.run [--replicas N]``: start the action server, Rasa, the gateway (N copies of
+each behind nginx with ``--replicas``: core/scaled.py) and the analytics ingester (always one),
+restart any that dies or stops answering, and stop all on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from core.processes import action_server, gateway, rasa_server
+from core.processes import action_server, gateway, ingester, rasa_server
 from core.scaled import NotScalable, ScaledLayout, check, prepare, scaled_processes, shared_env
 from core.settings import VAR_DIR, Settings, get_settings
 from core.supervisor import Supervised, Supervisor
@@ -37,6 +37,8 @@ def supervised(settings: Settings) -> list[Supervised]:
         # Rasa's root answers "Hello from Rasa" without a token.
         Supervised(rasa_server(settings), local_url(rasa.host, rasa.port, "/"), RASA_START_SECONDS),
         Supervised(gateway(settings), local_url(web.host, web.port, "/healthz"), START_SECONDS),
+        # No port: judged by whether it runs; it waits out a missing broker or database itself.
+        Supervised(ingester(settings)),
     ]
 
 

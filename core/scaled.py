@@ -4,8 +4,10 @@
 where the single gateway would (ZY_GATEWAY__HOST/PORT) and on the Rasa and action-server ports of
 the settings, and spreads each over its replicas, which listen on free loopback ports. Rasa's
 tracker store and the services share the PostgreSQL of ZY_SERVICES__DATABASE_URL; Rasa's lock
-store, the gateways' limits and WeChat's state live in Redis. Before any replica starts, one step
-migrates the services schema and creates Rasa's tracker tables, so replicas never race for it.
+store, the gateways' limits and WeChat's state live in Redis. Every Rasa replica publishes its
+events to RabbitMQ (ZY_WORKBENCH__RABBITMQ_URL), which one ingester consumes into the analytics
+tables. Before any replica starts, one step migrates the services schema and creates Rasa's
+tracker tables, so replicas never race for it.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from core.processes import Process, action_server, free_port, gateway, rasa_server
+from core.processes import Process, action_server, free_port, gateway, ingester, rasa_server
 from core.rasa_model import rasa_env
 from core.settings import PROJECT_ROOT, Settings, shared_state_problems
 from core.supervisor import Supervised
@@ -64,8 +67,22 @@ def check(settings: Settings) -> None:
     problems = shared_state_problems(settings)
     if shutil.which("nginx") is None:
         problems.append("须安装 nginx（make setup 会用 apt-get 安装）")
+    broker = urlsplit(settings.workbench.rabbitmq_url.get_secret_value())
+    if not _listening(broker.hostname or "127.0.0.1", broker.port or 5672):
+        problems.append(
+            f"RabbitMQ（{broker.hostname}:{broker.port or 5672}）连不上："
+            "多副本时 Rasa 的对话事件经它交给入库进程（ZY_WORKBENCH__RABBITMQ_URL）"
+        )
     if problems:
         raise NotScalable("多副本运行的配置不完整：\n" + "\n".join(problems))
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return True
+    except OSError:
+        return False
 
 
 def shared_env(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -75,6 +92,7 @@ def shared_env(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     environ = os.environ if environ is None else environ
     database = urlsplit(settings.services.database_url)
     redis = urlsplit(settings.gateway.redis_url or "")
+    rabbitmq = urlsplit(settings.workbench.rabbitmq_url.get_secret_value())
     derived = {
         "ZY_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{settings.rasa.action_port}/webhook",
         "ZY_TRACKER_DB_HOST": database.hostname or "127.0.0.1",
@@ -84,6 +102,11 @@ def shared_env(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         "ZY_TRACKER_DB_PASSWORD": database.password or "",
         "ZY_REDIS_HOST": redis.hostname or "127.0.0.1",
         "ZY_REDIS_PORT": str(redis.port or 6379),
+        "ZY_RABBITMQ_HOST": rabbitmq.hostname or "127.0.0.1",
+        "ZY_RABBITMQ_PORT": str(rabbitmq.port or 5672),
+        "ZY_RABBITMQ_USER": unquote(rabbitmq.username or "guest"),
+        "ZY_RABBITMQ_PASSWORD": unquote(rabbitmq.password or "guest"),
+        "ZY_RABBITMQ_QUEUE": settings.workbench.rabbitmq_queue,
         # Rasa's SQL tracker store pool (its defaults, 50 + 100 per process, outgrow PostgreSQL's
         # max_connections with a few replicas).
         "SQL_POOL_SIZE": "5",
@@ -91,6 +114,8 @@ def shared_env(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     }
     env = {name: environ.get(name) or value for name, value in derived.items()}
     env["ZY_SERVICES__MIGRATE_ON_START"] = "false"
+    # Rasa publishes to RabbitMQ here (endpoints.production.yml): the ingester consumes it.
+    env["ZY_WORKBENCH__EVENT_BROKER"] = "rabbitmq"
     return env
 
 
@@ -164,6 +189,9 @@ def scaled_processes(settings: Settings, layout: ScaledLayout, env: Mapping[str,
                 _replica(gateway(settings), number, gateway_env), f"{local}:{port}/healthz", START_SECONDS
             )
         )
+    # One consumer: the queue hands each event to one ingester anyway, and one is plenty.
+    consumer = ingester(settings)
+    plan.append(Supervised(Process(consumer.name, consumer.argv, {**consumer.env, **env}, consumer.cwd)))
     config = nginx_config(settings, layout)
     nginx = Process(
         "nginx",

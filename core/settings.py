@@ -27,6 +27,14 @@ class KnowledgeSettings(BaseModel):
     policies_dir: Path = PROJECT_ROOT / "knowledge" / "policies"
     dictionary_dir: Path = PROJECT_ROOT / "knowledge" / "dictionary"
     halls_file: Path = PROJECT_ROOT / "knowledge" / "halls.yaml"
+    holidays_dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge" / "holidays",
+        description="Years the State Council has announced beyond the chinesecalendar package (YYYY.yaml)",
+    )
+    suggestions_file: Path = Field(
+        default=PROJECT_ROOT / "knowledge" / "suggestions.yaml",
+        description="Curated “猜你想问” questions that top up the most-asked ones",
+    )
 
 
 class IndexSettings(BaseModel):
@@ -382,6 +390,50 @@ class WeChatSettings(BaseModel):
     )
 
 
+class WorkbenchSettings(BaseModel):
+    """The service centre's workbench: analytics from Rasa's event broker, the unanswered inbox,
+    forecasts, live knowledge reloads and the suggested questions."""
+
+    event_broker: Literal["sql", "rabbitmq"] = Field(
+        default="sql",
+        description="Where the ingester reads Rasa's events: its SQL broker (make run) or RabbitMQ (scaled)",
+    )
+    events_db: Path = Field(
+        default=VAR_DIR / "rasa_events.db", description="SQLite file of Rasa's SQL event broker (embedded)"
+    )
+    rabbitmq_url: SecretStr = Field(
+        default=SecretStr("amqp://guest:guest@127.0.0.1:5672/%2F"), description="Pika broker (scaled)"
+    )
+    rabbitmq_queue: str = "rasa_events"
+    poll_seconds: float = Field(default=1.0, gt=0, description="How often the ingester reads the SQL broker")
+    ingest_batch: int = Field(default=500, ge=1, description="Events committed in one transaction")
+    low_confidence: float = Field(
+        default=0.6, ge=0, le=1, description="Below this an answered turn goes to the unanswered inbox too"
+    )
+    low_rating: int = Field(default=2, ge=1, le=5, description="Ratings at or below this go to the inbox")
+    cluster_similarity: float = Field(
+        default=0.92, gt=0, le=1, description="e5 cosine above which two unanswered questions are one group"
+    )
+    forecast_days: int = Field(default=14, ge=1, le=60)
+    suggestions_count: int = Field(default=6, ge=1, le=12, description="“猜你想问” questions offered")
+    suggestions_days: int = Field(default=14, ge=1, description="Window the most-asked questions come from")
+    suggestions_refresh_seconds: int = Field(default=600, ge=1)
+    index_check_seconds: float = Field(
+        default=2.0, gt=0, description="How often a running process looks for a newer index version"
+    )
+    holiday_warning_days: int = Field(
+        default=30, ge=1, description="Warn on the dashboard this long before the known calendar ends"
+    )
+    annotated_nlu_file: Path = Field(
+        default=PROJECT_ROOT / "bot" / "nlu" / "data" / "annotated.yml",
+        description="Examples staff labelled in the inbox (Rasa NLU YAML); under bot/ so the next "
+        "training reads it (core/rasa_model.py trains on bot/ and fingerprints every bot/**/*.yml)",
+    )
+    inbox_max_turns: int = Field(
+        default=2000, ge=1, description="Newest unanswered turns the inbox groups at once"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ZY_", env_nested_delimiter="__", env_file=PROJECT_ROOT / ".env", extra="ignore"
@@ -397,6 +449,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     staff: StaffSettings = StaffSettings()
     wechat: WeChatSettings = WeChatSettings()
+    workbench: WorkbenchSettings = WorkbenchSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Settings:

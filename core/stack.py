@@ -1,4 +1,5 @@
-"""Start the whole stack (action server, Rasa, gateway) on free ports for tests and benchmarks.
+"""Start the whole stack (action server, Rasa, gateway, ingester) on free ports for tests and
+benchmarks.
 
 The processes and their commands are the ones ``make run`` uses (core.processes); only ports,
 the services database, the Rasa tracker store and any setting overrides differ, and those reach
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from core.processes import Process, action_server, free_port, gateway, rasa_server
+from core.processes import Process, action_server, free_port, gateway, ingester, rasa_server
 from core.rasa_model import ensure_trained
 from core.settings import IpLimitSettings, Settings, get_settings
 from services.catalog import load_catalog
@@ -84,6 +85,7 @@ def stack_settings(
         },
         "services": {"database_url": f"sqlite:///{directory / 'services.db'}"},
         "wechat": {"failed_sends_file": directory / "wechat-failed-sends.jsonl"},
+        "workbench": {"events_db": directory / "rasa_events.db"},
     }
     for section, values in (overrides or {}).items():
         sections.setdefault(section, {}).update(values)
@@ -103,6 +105,7 @@ def environment(settings: Settings, overrides: Overrides | None = None) -> dict[
         "gateway": {"port": None, "rasa_url": None, "action_server_url": None},
         "services": {"database_url": None},
         "wechat": {"failed_sends_file": None},
+        "workbench": {"events_db": None},
     }
     for section, fields in (overrides or {}).items():
         values.setdefault(section, {}).update(dict.fromkeys(fields))
@@ -125,13 +128,16 @@ def _env_value(value: Any) -> str:
 
 
 def endpoints_file(settings: Settings, directory: Path) -> Path:
-    """Rasa endpoints: this stack's action server and a tracker store of its own."""
+    """Rasa endpoints: this stack's action server, a tracker store and an SQL event broker of
+    its own (the file the ingester reads)."""
     path = directory / "endpoints.yml"
     path.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{settings.rasa.action_port}/webhook\n"
         f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n"
         f"  db: {directory / 'tracker.db'}\n"
-        "lock_store:\n  type: in_memory\n",
+        "lock_store:\n  type: in_memory\n"
+        f"event_broker:\n  type: bot.event_broker.RedactingSQLEventBroker\n  dialect: sqlite\n"
+        f"  db: {settings.workbench.events_db}\n",
         encoding="utf-8",
     )
     return path
@@ -211,7 +217,7 @@ def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> N
 
 @contextmanager
 def running_stack(directory: Path, overrides: Overrides | None = None) -> Iterator[Stack]:
-    """The three processes on free ports with a fresh database in ``directory``, warmed up.
+    """The four processes on free ports with a fresh database in ``directory``, warmed up.
 
     ``overrides`` maps setting sections to values, e.g. ``{"gateway": {"turns_per_minute": 10_000}}``;
     they apply to this process's ``Stack.settings`` and reach the children as ``ZY_`` variables.
@@ -226,6 +232,7 @@ def running_stack(directory: Path, overrides: Overrides | None = None) -> Iterat
         action_server(settings),
         rasa_server(settings, endpoints_file(settings, directory)),
         gateway(settings),
+        ingester(settings),
     ]
     logs = [directory / f"{process.name}.log" for process in plan]
     processes: list[subprocess.Popen[bytes]] = []

@@ -23,8 +23,16 @@ def _validate() -> int:
 
 
 def _build(force: bool) -> int:
+    """Non-zero when a guide file is invalid: the other guides are built and served anyway."""
     report = build_index(get_settings(), force=force)
     print(report.summary())
+    if report.problems:
+        files = sorted({problem.file.name for problem in report.problems})
+        print(
+            f"{len(files)} 个办事指南文件无效：{'、'.join(files)}；修正后重新运行 python -m indexer build",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

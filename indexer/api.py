@@ -1,27 +1,65 @@
-"""The public functions actions and the gateway call; one searcher per process."""
+"""The public functions actions and the gateway call; one live searcher per process."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from core.settings import get_settings
 from indexer.builder import make_encoder
+from indexer.live import IndexVersion, LiveSearcher
 from indexer.schema import Guide, Material
 from indexer.search import Searcher, SearchFilters, SearchResult
 from indexer.text import normalize
 
 _lock = threading.Lock()
-_searcher: Searcher | None = None
+_live: LiveSearcher | None = None
+_listeners: list[Callable[[Searcher], None]] = []
+
+
+def _notify(searcher: Searcher) -> None:
+    for listener in list(_listeners):
+        listener(searcher)
+
+
+def _live_searcher() -> LiveSearcher:
+    """Load the index on first use (not at import), then follow newer builds."""
+    global _live
+    live = _live
+    if live is None:
+        with _lock:
+            if _live is None:
+                settings = get_settings()
+                _live = LiveSearcher(
+                    settings.index,
+                    make_encoder(settings),
+                    check_seconds=settings.workbench.index_check_seconds,
+                    on_swap=_notify,
+                )
+                _live.start()
+            live = _live
+    return live
 
 
 def get_searcher() -> Searcher:
-    """Load the index on first use (not at import), then reuse it."""
-    global _searcher
-    with _lock:
-        if _searcher is None:
-            settings = get_settings()
-            _searcher = Searcher(settings.index, make_encoder(settings))
-        return _searcher
+    """The index this process serves now. Everything below asks for it per call, never keeps
+    it, so an index swapped in by a newer build is used from the next call on."""
+    return _live_searcher().current
+
+
+def index_version() -> IndexVersion:
+    return _live_searcher().version
+
+
+def on_new_index(listener: Callable[[Searcher], None]) -> Callable[[], None]:
+    """Call ``listener`` (on the watcher thread) after each swap; returns the way to unregister."""
+    _listeners.append(listener)
+
+    def unregister() -> None:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+    return unregister
 
 
 def search(query: str, k: int = 5, filters: SearchFilters | None = None) -> SearchResult:

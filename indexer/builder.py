@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from core.settings import Settings
@@ -18,10 +22,11 @@ from indexer.bm25 import BM25Index
 from indexer.chunks import Chunk, guide_chunks, policy_chunks
 from indexer.dictionary import TYPO_TERMS_NAME, load_dictionary
 from indexer.encoder import DenseEncoder
-from indexer.loader import Problem, content_hash, load_guides
+from indexer.loader import GuideSet, LoadedGuide, Problem, content_hash, load_guides
 from indexer.normalize import write_terms
 from indexer.policy import faq_file, load_policy_faq, parse_policy
 from indexer.rasa_data import RASA_DATA_NAME, write_rasa_service_data
+from indexer.schema import Guide
 from indexer.store import (
     INDEX_FORMAT,
     IndexPaths,
@@ -48,21 +53,30 @@ class BuildReport:
     reused: int = 0
     skipped_files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # invalid files whose last good version stays
+    version: int = 0
     up_to_date: bool = False
     rebuild_reason: str | None = None
     seconds: float = 0.0
 
     def summary(self) -> str:
         if self.up_to_date:
-            return f"索引已是最新：{self.guides} 个办事指南，{self.chunks} 个片段（{self.seconds:.1f}s）"
-        lines = [
-            f"索引完成：{self.guides} 个办事指南，{self.policy_items} 条政策条款，{self.chunks} 个片段；"
-            f"新编码 {self.embedded} 个，复用 {self.reused} 个；跳过 {len(self.skipped_files)} 个文件；"
-            f"用时 {self.seconds:.1f}s"
-        ]
+            lines = [
+                f"索引已是最新（版本 {self.version}）：{self.guides} 个办事指南，{self.chunks} 个片段"
+                f"（{self.seconds:.1f}s）"
+            ]
+        else:
+            lines = [
+                f"索引完成（版本 {self.version}）：{self.guides} 个办事指南，{self.policy_items} 条政策条款，"
+                f"{self.chunks} 个片段；新编码 {self.embedded} 个，复用 {self.reused} 个；"
+                f"跳过 {len(self.skipped_files)} 个文件；用时 {self.seconds:.1f}s"
+            ]
         if self.rebuild_reason:
             lines.insert(0, self.rebuild_reason)
-        lines += [f"  跳过 {problem}" for problem in self.problems]
+        lines += [
+            f"  {'无效，继续提供上一版' if problem.file.name in self.kept else '跳过'} {problem}"
+            for problem in self.problems
+        ]
         return "\n".join(lines)
 
 
@@ -90,37 +104,94 @@ def make_encoder(settings: Settings) -> DenseEncoder:
     )
 
 
+def _content_id(model_id: str, dictionary: str, doc_hashes: dict[str, str]) -> str:
+    """What the index is made of, as one hash: equal hashes, equal indexes."""
+    made_of = {"format": INDEX_FORMAT, "model": model_id, "dictionary": dictionary, "docs": doc_hashes}
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _last_good_versions(
+    paths: IndexPaths, previous: Manifest | None, guide_set: GuideSet
+) -> list[LoadedGuide]:
+    """For each guide file that is invalid now, its version in the index being replaced: a
+    mistake in an edit leaves the service's last good guide live instead of taking it away."""
+    if previous is None or previous.format != INDEX_FORMAT or not paths.guides.exists():
+        return []
+    try:
+        served = json.loads(paths.guides.read_text(encoding="utf-8"))
+    except ValueError:
+        return []
+    names = {loaded.guide.name for loaded in guide_set.guides}
+    ids = {loaded.guide.id for loaded in guide_set.guides}
+    kept = []
+    for path in guide_set.skipped_files:
+        data, old_hash = served.get(path.stem), previous.doc_hashes.get(path.stem)
+        if data is None or old_hash is None or path.stem in ids:
+            continue
+        try:
+            guide = Guide.model_validate(data)
+        except ValidationError:
+            continue
+        if guide.name in names:
+            continue
+        names.add(guide.name)
+        ids.add(guide.id)
+        kept.append(LoadedGuide(guide, path, old_hash))
+    return kept
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    """One build at a time per index: two would share the staging directory."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with root.with_name(root.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def build_index(
     settings: Settings, *, encoder: DenseEncoder | None = None, force: bool = False
 ) -> BuildReport:
-    """Bring ``settings.index.index_dir`` up to date with the knowledge files; cheap when nothing changed."""
+    """Bring ``settings.index.index_dir`` up to date with the knowledge files; cheap when nothing changed.
+
+    Invalid guide files are reported in ``problems``; those the previous index served stay in
+    it as they were. Running processes pick the new index up by its manifest's version."""
+    with _build_lock(settings.index.index_dir):
+        return _build(settings, encoder or make_encoder(settings), force)
+
+
+def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildReport:
     started = time.perf_counter()
     knowledge, cfg = settings.knowledge, settings.index
     paths = IndexPaths(cfg.index_dir)
-    encoder = encoder or make_encoder(settings)
     report = BuildReport()
 
     guide_set = load_guides(knowledge.guides_dir, knowledge.halls_file)
     report.problems = list(guide_set.problems)
     report.skipped_files = [str(p) for p in guide_set.skipped_files]
-    dictionary = load_dictionary(knowledge.dictionary_dir, (g.guide for g in guide_set.guides))
+    previous = read_manifest(paths)
+    kept = _last_good_versions(paths, previous, guide_set)
+    report.kept = [str(loaded.file.name) for loaded in kept]
+    guides = sorted([*guide_set.guides, *kept], key=lambda loaded: loaded.guide.id)
+    dictionary = load_dictionary(knowledge.dictionary_dir, (g.guide for g in guides))
     policy_files = _policy_files(knowledge.policies_dir)
-    doc_hashes = {g.guide.id: g.content_hash for g in guide_set.guides}
+    doc_hashes = {g.guide.id: g.content_hash for g in guides}
     for policy in policy_files:
         faq = faq_file(policy)
         doc_hashes[f"policy:{policy.name}"] = content_hash(
             policy.read_bytes() + (faq.read_bytes() if faq.exists() else b"")
         )
 
-    previous = read_manifest(paths)
-    report.guides = len(guide_set.guides)
+    content = _content_id(encoder.model_id, dictionary.fingerprint(), doc_hashes)
+    report.guides = len(guides)
+    if previous is not None and previous.content == content:
+        report.version = previous.version
+    else:
+        report.version = (previous.version if previous is not None else 0) + 1
     if (
         not force
         and previous is not None
-        and previous.format == INDEX_FORMAT
-        and previous.model_id == encoder.model_id
-        and previous.dictionary == dictionary.fingerprint()
-        and previous.doc_hashes == doc_hashes
+        and previous.content == content
         and cfg.jieba_dict_dir.joinpath("userdict.txt").exists()
         and cfg.rasa_data_dir.joinpath(RASA_DATA_NAME).exists()
         and paths.root.joinpath(TYPO_TERMS_NAME).exists()
@@ -136,7 +207,7 @@ def build_index(
         report.rebuild_reason = f"重新构建：索引格式 {previous.format} 已过期（当前 {INDEX_FORMAT}）"
 
     chunks: list[Chunk] = []
-    for loaded in tqdm(guide_set.guides, desc="切分办事指南", unit="篇", leave=False, disable=None):
+    for loaded in tqdm(guides, desc="切分办事指南", unit="篇", leave=False, disable=None):
         chunks += guide_chunks(loaded.guide)
     for policy in policy_files:
         items = parse_policy(policy)
@@ -179,9 +250,7 @@ def build_index(
     # For Rasa's TextNormalizer (bot/nlu/normalizer.py); the searcher reads the dictionary.
     write_terms(new.root / TYPO_TERMS_NAME, dictionary.typo_terms())
     new.guides.write_text(
-        json.dumps(
-            {g.guide.id: g.guide.model_dump(mode="json") for g in guide_set.guides}, ensure_ascii=False
-        ),
+        json.dumps({g.guide.id: g.guide.model_dump(mode="json") for g in guides}, ensure_ascii=False),
         encoding="utf-8",
     )
     write_manifest(
@@ -196,11 +265,13 @@ def build_index(
             chunk_count=len(chunks),
             approximate=dense.is_approximate,
             skipped_files=report.skipped_files,
+            version=report.version,
+            content=content,
         ),
     )
     _swap_into_place(staging, paths.root)
     dictionary.write_userdict(cfg.jieba_dict_dir)
-    write_rasa_service_data([g.guide for g in guide_set.guides], dictionary, cfg.rasa_data_dir)
+    write_rasa_service_data([g.guide for g in guides], dictionary, cfg.rasa_data_dir)
     report.seconds = time.perf_counter() - started
     return report
 

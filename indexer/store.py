@@ -26,6 +26,11 @@ class Manifest:
     chunk_count: int
     approximate: bool
     skipped_files: list[str] = field(default_factory=list)
+    # Sequence number of the build, raised whenever ``content`` changes; running processes
+    # swap to a build whose (version, content) differs from the one they serve.
+    version: int = 0
+    # Hash of everything the index is made from (format, model, dictionary, every document).
+    content: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,18 @@
 
 Used to load the retrieval model and index before the action server accepts requests, so the
 first resident's question is not the one that waits for them and /health only answers once the
-server can really answer — and to give Sanic's workers the time that loading takes.
+server can really answer — and to give Sanic's workers the time that loading takes. /readyz
+tells which index build this server answers from (the gateway's /readyz shows it).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 import pluggy
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
 from sanic.worker.manager import WorkerManager
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
@@ -33,6 +36,16 @@ class WarmUpPlugin:
             logger.info("retrieval model and index loaded")
 
         app.register_listener(warm_up, "before_server_start")
+
+        @app.get("/readyz")
+        async def readyz(_request: Request) -> HTTPResponse:
+            from indexer.api import index_version
+
+            try:
+                version = asdict(index_version())
+            except Exception as error:  # a missing index: not ready, and say why
+                return json({"ready": False, "index": None, "error": str(error)}, status=503)
+            return json({"ready": True, "index": version})
 
 
 def init_hooks(manager: pluggy.PluginManager) -> None:

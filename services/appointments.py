@@ -152,7 +152,7 @@ def _zone(ctx: Context) -> dt.tzinfo:
 
 def free_slots(session: Session, ctx: Context, hall_id: str, service_id: str, day: dt.date) -> list[SlotView]:
     """Slots on ``day`` still in the future, with seats left (full slots are listed with remaining 0)."""
-    offer = catalog.get_hall_service(session, hall_id, service_id)
+    offer = catalog.get_hall_service(session, hall_id, service_id, for_booking=True)
     check_day(ctx, day)
     taken = dict(
         session.execute(
@@ -224,7 +224,7 @@ def book(session: Session, ctx: Context, request: BookingRequest) -> Booking:
     name = validate_name(request.name)
     id_number = validate_id_number(request.id_number, today=ctx.today)
     phone = validate_phone(request.phone)
-    offer = catalog.get_hall_service(session, request.hall_id, request.service_id)
+    offer = catalog.get_hall_service(session, request.hall_id, request.service_id, for_booking=True)
     start = check_start(ctx, request.start)
     person = ctx.hash("id", id_number)
     phone_hash = ctx.hash("phone", phone)
@@ -396,7 +396,7 @@ def reschedule(
     start = check_start(ctx, new_start)
     if start == appointment.slot_start:
         raise InvalidInput("新时段与原预约时段相同。", field="start")
-    offer = catalog.get_hall_service(session, appointment.hall_id, appointment.service_id)
+    offer = catalog.get_hall_service(session, appointment.hall_id, appointment.service_id, for_booking=True)
     old_start = appointment.slot_start
     _take_seat(session, offer, start)
     moved = session.execute(

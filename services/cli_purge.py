@@ -36,7 +36,14 @@ def run(services: Services, settings: Settings, args: argparse.Namespace) -> int
             file=sys.stderr,
         )
         return 1
-    report = retention.purge(services, older_than_days=days, conversation_store=store, dry_run=args.dry_run)
+    buffer = settings.workbench.events_db if settings.workbench.event_broker == "sql" else None
+    report = retention.purge(
+        services,
+        older_than_days=days,
+        conversation_store=store,
+        broker_buffer=f"sqlite:///{buffer}" if buffer else None,
+        dry_run=args.dry_run,
+    )
     verb = "将删除" if report.dry_run else "已删除"
     print(f"保留期 {days} 天：{verb} {report.cutoff:%Y-%m-%d %H:%M} 之前的记录")
     if store is None:

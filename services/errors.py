@@ -49,6 +49,12 @@ class AlreadyBooked(Conflict):
     code = "already_booked"
 
 
+class NotOffered(Conflict):
+    """The hall no longer takes new bookings for the service (its guide was removed from the catalog)."""
+
+    code = "not_offered"
+
+
 class BookingRefused(DomainError):
     """The date or time cannot be booked (past, closed, too far ahead, outside opening hours)."""
 

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ServicesSettings, Settings, get_settings
-from services import applications, appointments, audit, catalog, feedback, handoff_desk, ics, personal_holds
+from services import (
+    analytics_inbox,
+    analytics_queries,
+    analytics_store,
+    analytics_suggestions,
+    applications,
+    appointments,
+    audit,
+    catalog,
+    feedback,
+    handoff_desk,
+    holidays,
+    ics,
+    personal_holds,
+)
+from services.analytics_inbox import InboxTurn
+from services.analytics_queries import Figures, Period, ServiceCount, ServiceDay, UnansweredText
+from services.analytics_store import LateOutcome, Recorded, TurnFact
+from services.analytics_suggestions import AskedGuide
 from services.applications import ApplicationRequest, ApplicationView
 from services.appointments import Booking, BookingRequest, SlotView
 from services.audit import AuditView
@@ -21,7 +40,8 @@ from services.db import make_engine, make_sessionmaker, migrate
 from services.errors import DomainError, NotConfigured, ServiceUnavailable
 from services.feedback import ComplaintRequest, ComplaintView, RatingRequest, RatingView
 from services.handoff_desk import HandoffRequest, HandoffView, InboxView, ReplyView, WaitingView
-from services.models import AppStatus, TicketStatus
+from services.holidays import HolidayOverrides, HolidayYear
+from services.models import AppStatus, ReviewOutcome, TicketStatus
 from services.personal_holds import Held
 from services.workdays import local_now
 
@@ -257,6 +277,79 @@ class Services:
         with self.unit() as (session, ctx):
             return personal_holds.purge_expired(session, ctx)
 
+    # 工作台：节假日（services/holidays.py）与猜你想问（services/analytics_suggestions.py）
+    def save_holiday_year(
+        self, calendar: HolidayOverrides, year: int, data: dict[str, Any], *, actor: str
+    ) -> HolidayYear:
+        """Validate and write ``<year>.yaml`` atomically, audited under ``actor``."""
+        with self.unit() as (session, ctx):
+            return holidays.save_year(session, ctx, calendar, year, data, actor=actor)
+
+    def most_asked_guides(self, *, since: dt.datetime, limit: int) -> list[AskedGuide]:
+        with self.unit() as (session, _ctx):
+            return analytics_suggestions.most_asked_guides(session, since=since, limit=limit)
+
+    # 工作台：未答问题收件箱（services/analytics_inbox.py）
+    def inbox_candidates(
+        self,
+        *,
+        low_confidence: float,
+        low_rating: int,
+        limit: int,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        turn_ids: list[str] | None = None,
+    ) -> list[InboxTurn]:
+        """Unreviewed fallbacks, low-confidence answers and low-rated answers, newest first."""
+        with self.unit() as (session, _ctx):
+            return analytics_inbox.candidates(
+                session,
+                since=since,
+                until=until,
+                low_confidence=low_confidence,
+                low_rating=low_rating,
+                limit=limit,
+                turn_ids=turn_ids,
+            )
+
+    def review_inbox(
+        self, turn_ids: list[str], outcome: ReviewOutcome, *, detail: str | None, actor: str
+    ) -> int:
+        """Mark a group reviewed (audited under ``actor``); how many turns were still unreviewed."""
+        with self.unit() as (session, ctx):
+            return analytics_inbox.review(session, ctx, turn_ids, outcome, detail=detail, actor=actor)
+
+    def record_knowledge_publish(self, *, actor: str, result: str, detail: dict[str, Any]) -> None:
+        with self.unit() as (session, ctx):
+            analytics_inbox.record_publish(session, ctx, actor=actor, result=result, detail=detail)
+
+    # 工作台：看板数字（services/analytics_queries.py，只读）
+    def analytics_figures(self, period: Period, *, top: int, low_rating: int) -> Figures:
+        with self.unit() as (session, _ctx):
+            return analytics_queries.figures(session, period, top=top, low_rating=low_rating)
+
+    def unanswered_texts(self, period: Period, *, low_confidence: float, limit: int) -> list[UnansweredText]:
+        with self.unit() as (session, _ctx):
+            return analytics_queries.unanswered_texts(
+                session, period, low_confidence=low_confidence, limit=limit
+            )
+
+    def booking_demand(self, period: Period, *, top: int) -> tuple[list[ServiceCount], list[ServiceDay]]:
+        """The ``top`` services by booking requests in the period and their requests per day."""
+        with self.unit() as (session, _ctx):
+            services = analytics_queries.top_booking_services(session, period, limit=top)
+            days = analytics_queries.booking_days(session, period, [s.guide_id for s in services])
+            return services, days
+
+    def booking_capacity(self, guide_ids: list[str], days: list[dt.date]) -> dict[str, dict[dt.date, int]]:
+        """Bookable seats per service and day over the halls still offering it."""
+        with self.unit() as (session, ctx):
+            return analytics_queries.daily_capacity(session, ctx.settings, guide_ids, days)
+
+    def first_analytics_day(self) -> dt.date | None:
+        with self.unit() as (session, _ctx):
+            return analytics_queries.first_turn_day(session)
+
     # 审计
     def audit_log(
         self, *, reader: str, limit: int = 100, action: str | None = None, target: str | None = None
@@ -264,6 +357,26 @@ class Services:
         """The newest records; the read is itself audited under ``reader`` (the signed-in account)."""
         with self.unit() as (session, ctx):
             return audit.read(session, ctx, reader=reader, limit=limit, action=action, target=target)
+
+    # 工作台：对话轮次入库（services/analytics_store.py，由 python -m workbench ingest 调用）
+    def record_turns(
+        self,
+        turns: Sequence[TurnFact],
+        late: Sequence[LateOutcome] = (),
+        *,
+        cursor: tuple[str, int] | None = None,
+    ) -> Recorded:
+        """Upsert ``turns`` by turn id and merge late replies; ``cursor`` (source, position) is
+        moved in the same transaction, so a crash never keeps rows without their position."""
+        with self.unit() as (session, ctx):
+            recorded = analytics_store.record_turns(session, turns, late)
+            if cursor is not None:
+                analytics_store.move_cursor(session, *cursor, now=ctx.now)
+            return recorded
+
+    def ingest_cursor(self, source: str) -> int:
+        with self.unit() as (session, _ctx):
+            return analytics_store.cursor_position(session, source)
 
 
 def _unavailable() -> ServiceUnavailable:

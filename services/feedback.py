@@ -56,6 +56,7 @@ class ComplaintRequest(BaseModel):
     guide_id: str | None = None
     contact_phone: str | None = None
     channel: str = "web"
+    turn_id: str | None = None  # the answer complained about (the chat response's turn_id)
 
 
 class ComplaintView(BaseModel):
@@ -106,6 +107,7 @@ def open_complaint(session: Session, ctx: Context, request: ComplaintRequest) ->
         required=True,
     )
     guide_id = catalog.get_service(session, request.guide_id).id if request.guide_id else None
+    turn_id = clean_text(request.turn_id, field="turn_id", label="对话轮次编号", max_chars=64)
     phone = validate_phone(request.contact_phone) if request.contact_phone else None
     complaint = Complaint(
         tracking_number=next_number(session, COMPLAINT_PREFIX, ctx.today),
@@ -116,6 +118,7 @@ def open_complaint(session: Session, ctx: Context, request: ComplaintRequest) ->
         channel=channel,
         contact_masked=mask_phone(phone) if phone else None,
         contact_hash=ctx.hash("phone", phone) if phone else None,
+        turn_id=turn_id or None,
         status=TicketStatus.open,
         created_at=ctx.now,
         updated_at=ctx.now,

@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     text,
+    true,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -123,6 +126,9 @@ class HallService(Base):
     service_id: Mapped[str] = mapped_column(ForeignKey("service_items.id"), primary_key=True)
     window: Mapped[str] = mapped_column(String(100))
     capacity: Mapped[int] = mapped_column(Integer)
+    # False once the guide no longer lists this hall (or the guide was removed): no new bookings,
+    # while the row stays for the appointments that reference it.
+    offered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class NumberSequence(Base):
@@ -272,6 +278,7 @@ class Complaint(Base):
     contact_hash: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus, "ticket_status"))
     resolution: Mapped[str | None] = mapped_column(Text)
+    turn_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the answer complained about
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
@@ -359,6 +366,7 @@ class StaffRole(str, Enum):
     agent = "agent"  # 坐席: agent-assist console, handoff desk
     business = "business"  # 业务: application status changes, complaints
     knowledge = "knowledge"  # 知识: knowledge editing
+    analyst = "analyst"  # 数据: the workbench's dashboard and exports (masked conversation figures)
     auditor = "auditor"  # 审计: reads the audit log, nothing else
     admin = "admin"  # 管理员: accounts; cannot read the audit log
 
@@ -407,3 +415,70 @@ class PersonalDataHold(Base):
     kind: Mapped[str] = mapped_column(String(16))  # id_number | phone
     ciphertext: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class TurnKind(str, Enum):
+    """What the assistant did with one resident message (the workbench's answered/fallback split)."""
+
+    answered = "answered"  # a guide section, policy item, verdict or status
+    clarified = "clarified"  # asked which service or situation was meant
+    fallback = "fallback"  # said it was not sure / did not understand
+    out_of_scope = "out_of_scope"  # politely refused a non-government question
+    form_step = "form_step"  # an answer inside a form (booking, eligibility, complaint …)
+    handoff = "handoff"  # passed to a person
+    other = "other"  # greetings, thanks, ratings, chit-chat
+
+
+class ReviewOutcome(str, Enum):
+    """What 知识 staff did with an unanswered turn in the inbox."""
+
+    alias = "alias"  # became an alias of a guide
+    faq = "faq"  # became a FAQ of a guide
+    out_of_scope = "out_of_scope"  # not ours to answer
+    intent = "intent"  # labelled with the right intent for the next training
+    dismissed = "dismissed"  # nothing to learn from it
+
+
+class AnalyticsTurn(Base):
+    """One resident message and what the assistant did with it, built from Rasa's event broker by
+    the ingester. ``turn_id`` is Rasa's message id: a replayed event updates, never duplicates.
+    Text is masked before it is stored; the sender is the keyed pseudonym of the logs."""
+
+    __tablename__ = "analytics_turns"
+    __table_args__ = (
+        Index("ix_analytics_turns_at", "at"),
+        Index("ix_analytics_turns_kind_at", "kind", "at"),
+        Index("ix_analytics_turns_guide_at", "guide_id", "at"),
+        Index("ix_analytics_turns_sender_at", "sender", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_id: Mapped[str] = mapped_column(String(64), unique=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    guide_id: Mapped[str | None] = mapped_column(String(64))  # no FK: a removed guide keeps its history
+    section: Mapped[str | None] = mapped_column(String(24))
+    situation: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[TurnKind] = mapped_column(_enum(TurnKind, "turn_kind"))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    district: Mapped[str | None] = mapped_column(String(50))  # 县区 from the hall or the words
+    review: Mapped[ReviewOutcome | None] = mapped_column(_enum(ReviewOutcome, "review_outcome"))
+    review_detail: Mapped[str | None] = mapped_column(String(200))  # guide id, intent …
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AnalyticsCursor(Base):
+    """How far the ingester has read a source (the SQL event broker's last row id); committed in
+    the same transaction as the rows it produced, so a restart neither skips nor recounts."""
+
+    __tablename__ = "analytics_cursors"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

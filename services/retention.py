@@ -39,12 +39,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import Delete
 
-from services import audit, personal_holds, ratelimit
+from services import analytics_store, audit, personal_holds, ratelimit
 from services.context import Context
 from services.db import is_sqlite
 from services.facade import Services
 from services.models import (
+    AnalyticsTurn,
     Complaint,
     Handoff,
     HandoffLine,
@@ -57,8 +59,11 @@ from services.models import (
 )
 
 CONVERSATIONS = "events"  # Rasa's SQL tracker store: one row per event, `timestamp` in Unix seconds
+BROKER_BUFFER = "broker_events"  # Rasa's SQL event broker (same table name, another file)
 LABELS = {
     CONVERSATIONS: "Rasa 对话事件（含群众消息）",
+    BROKER_BUFFER: "事件代理中已统计的事件",
+    AnalyticsTurn.__tablename__: "对话分析记录（已脱敏）",
     HandoffLine.__tablename__: "转人工对话记录",
     HandoffReply.__tablename__: "坐席回复",
     Handoff.__tablename__: "转人工工单",
@@ -77,10 +82,17 @@ class PurgeReport:
 
 
 def purge(
-    services: Services, *, older_than_days: int, conversation_store: str | None, dry_run: bool = False
+    services: Services,
+    *,
+    older_than_days: int,
+    conversation_store: str | None,
+    broker_buffer: str | None = None,
+    dry_run: bool = False,
 ) -> PurgeReport:
     """Delete what is past retention (``dry_run``: the same deletions, rolled back, so the counts
-    are exact). Conversations go first, in their own database; the purge itself is audited."""
+    are exact). Conversations go first, in their own database; the purge itself is audited.
+    ``broker_buffer``: the SQL event broker's database, whose rows the ingester has already
+    turned into analytics (whatever their age: they are only a buffer)."""
     if older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
     cutoff = services.context().now - dt.timedelta(days=older_than_days)
@@ -88,6 +100,10 @@ def purge(
     if conversation_store:
         epoch = cutoff.replace(tzinfo=ZoneInfo(services.settings.timezone)).timestamp()
         deleted[CONVERSATIONS] = purge_conversations(conversation_store, epoch, dry_run=dry_run)
+    if broker_buffer:
+        with services.unit() as (session, _):
+            ingested = analytics_store.cursor_position(session, analytics_store.SQL_BROKER_CURSOR)
+        deleted[BROKER_BUFFER] = purge_broker_buffer(broker_buffer, ingested, dry_run=dry_run)
     with services.unit() as (session, ctx):
         deleted |= _purge_services(session, ctx, cutoff)
         if dry_run:
@@ -108,6 +124,17 @@ def purge(
 def purge_conversations(url: str, before: float, *, dry_run: bool = False) -> int:
     """Delete Rasa tracker events older than ``before`` (Unix seconds); 0 when Rasa has not
     created its store yet."""
+    events = table(CONVERSATIONS, column("timestamp"))
+    return _delete_events(url, delete(events).where(events.c.timestamp < before), dry_run=dry_run)
+
+
+def purge_broker_buffer(url: str, ingested_up_to: int, *, dry_run: bool = False) -> int:
+    """Delete the SQL event broker's rows the ingester has read (ids up to its cursor)."""
+    events = table(CONVERSATIONS, column("id"))
+    return _delete_events(url, delete(events).where(events.c.id <= ingested_up_to), dry_run=dry_run)
+
+
+def _delete_events(url: str, statement: Delete, *, dry_run: bool) -> int:
     if is_sqlite(url):
         database = make_url(url).database
         if not database or not Path(database).is_file():
@@ -117,8 +144,7 @@ def purge_conversations(url: str, before: float, *, dry_run: bool = False) -> in
         with engine.connect() as connection:
             if not inspect(connection).has_table(CONVERSATIONS):
                 return 0
-            events = table(CONVERSATIONS, column("timestamp"))
-            rows = _rows(connection.execute(delete(events).where(events.c.timestamp < before)))
+            rows = _rows(connection.execute(statement))
             if dry_run:
                 connection.rollback()
             else:
@@ -142,6 +168,7 @@ def _purge_services(session: Session, ctx: Context, cutoff: dt.datetime) -> dict
         Complaint.status.in_([TicketStatus.resolved, TicketStatus.closed]),
         Complaint.updated_at < cutoff,
     )
+    deleted[AnalyticsTurn.__tablename__] = _delete(session, AnalyticsTurn, AnalyticsTurn.at < cutoff)
     deleted[PersonalDataHold.__tablename__] = personal_holds.purge_expired(session, ctx)
     deleted[RateCounter.__tablename__] = ratelimit.sweep(session, ctx.now)
     return deleted

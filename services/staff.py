@@ -39,6 +39,7 @@ ROLE_LABELS = {
     StaffRole.agent: "坐席",
     StaffRole.business: "业务",
     StaffRole.knowledge: "知识",
+    StaffRole.analyst: "数据",
     StaffRole.auditor: "审计",
     StaffRole.admin: "管理员",
 }

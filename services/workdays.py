@@ -1,9 +1,11 @@
 """Working days from the official calendar (``chinesecalendar``): holidays and 调休 working days.
 
-The package covers the years the State Council has published. Beyond them a day's status is
-unknown: hall opening (:func:`is_open`) refuses to guess, while due-date arithmetic
-(:func:`add_working_days`) falls back to Monday–Friday and says so, because an estimated
-promise is more useful to a resident than none.
+The package covers the years the State Council had published when it was released; a year
+announced since is entered by staff as knowledge/holidays/<YYYY>.yaml (services/holidays.py), read
+here for the years the package does not know. Beyond both a day's status is unknown: hall opening
+(:func:`is_open`) refuses to guess, while due-date arithmetic (:func:`add_working_days`) falls
+back to Monday–Friday and says so, because an estimated promise is more useful to a resident
+than none.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+from services.holidays import overrides
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +31,17 @@ def official_is_workday(day: dt.date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError as error:
-        raise CalendarUnknown(str(error)) from None
+        entered = overrides().year(day.year)
+        if entered is None:
+            raise CalendarUnknown(str(error)) from None
+        return entered.is_workday(day)
 
 
 @lru_cache(maxsize=32)
 def _warn_once(year: int) -> None:
-    log.warning("chinesecalendar has no schedule for %s; counting Monday–Friday as working days", year)
+    log.warning(
+        "neither chinesecalendar nor knowledge/holidays has %s; counting Monday–Friday as working days", year
+    )
 
 
 def is_working_day(day: dt.date) -> bool:
@@ -54,7 +63,8 @@ def holiday_name(day: dt.date) -> str | None:
     try:
         on_holiday, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
-        return None
+        entered = overrides().year(day.year)
+        return entered.holiday_name(day) if entered else None
     return _HOLIDAY_NAMES.get(name) if on_holiday and name else None
 
 

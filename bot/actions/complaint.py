@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import consent
+from bot.actions.answered_turn import ANSWERS, answered_turn
 from bot.actions.backend import channel_of, get_services
 from bot.actions.base import Action, FormValidationAction
 from bot.nlu.intent_evidence import ASKS_A_QUESTION
@@ -426,6 +427,7 @@ class ActionSubmitComplaint(Action):
                     content=filed_content(tracker),
                     contact_phone=given(tracker.get_slot(CONTACT)),
                     channel=channel_of(tracker),
+                    turn_id=answered_turn(tracker, ANSWERS),
                 )
             )
         except DomainError as error:

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.answered_turn import answered_turn
 from bot.actions.backend import channel_of, get_services
 from bot.actions.base import Action
 from services.errors import DomainError
@@ -72,7 +73,9 @@ class ActionRecordFeedback(Action):
             get_services().rate(
                 RatingRequest(
                     sender_id=tracker.sender_id,
-                    turn_id=str(tracker.latest_message.get("message_id") or len(tracker.events)),
+                    # The answer being rated, not the rating message itself.
+                    turn_id=answered_turn(tracker)
+                    or str(tracker.latest_message.get("message_id") or len(tracker.events)),
                     score=score,
                     guide_id=tracker.get_slot("last_guide"),
                     comment=None if text.startswith("/") else text,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import httpx
@@ -49,7 +50,32 @@ def _index_up() -> bool:
         return False
 
 
-@router.get("/readyz", summary="依赖是否就绪：Rasa、动作服务器、数据库、索引、Redis（配置了时）")
+def _own_index_version() -> dict[str, Any] | None:
+    from indexer.api import index_version
+
+    try:
+        return asdict(index_version())
+    except Exception:  # reported as not ready by the index check
+        return None
+
+
+async def _action_server_index_version(url: str) -> dict[str, Any] | None:
+    """The index version the action server serves (its /readyz, rasa_sdk_plugins)."""
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            response = await client.get(f"{url}/readyz")
+    except httpx.HTTPError:
+        return None
+    if not 200 <= response.status_code < 300:
+        return None
+    index = response.json().get("index")
+    return index if isinstance(index, dict) else None
+
+
+@router.get(
+    "/readyz",
+    summary="依赖是否就绪：Rasa、动作服务器、数据库、索引、Redis（配置了时）；各进程所用的索引版本",
+)
 async def readyz(request: Request, settings: SettingsDep, turns: TurnsDep) -> JSONResponse:
     checks: dict[str, Any] = {
         "rasa": await turns.rasa_alive(),
@@ -61,4 +87,11 @@ async def readyz(request: Request, settings: SettingsDep, turns: TurnsDep) -> JS
     if redis_urls:
         checks["redis"] = all([await _redis_up(url) for url in sorted(redis_urls)])
     ready = all(checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    # Which index build each process answers from; they differ for a few seconds after a build.
+    versions = {
+        "gateway": await run_in_threadpool(_own_index_version),
+        "action_server": await _action_server_index_version(settings.gateway.action_server_url),
+    }
+    return JSONResponse(
+        {"ready": ready, "checks": checks, "index_versions": versions}, status_code=200 if ready else 503
+    )

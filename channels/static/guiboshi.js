@@ -778,17 +778,33 @@
     save();
   }
 
+  function welcomeRow(questions) {
+    const bubble = renderBot({
+      id: "welcome",
+      text: "您好，我是贵博士，遵义市政务服务智能助手。可以问我办事要带哪些材料、在哪里办、要多少钱，也可以预约办理、查询办件进度。\n猜你想问：",
+      buttons: questions.map((s) => ({ title: s, payload: s })),
+    });
+    const group = bubble.querySelector(".gb-replies");
+    if (group) group.setAttribute("aria-label", "猜你想问");
+    return row("bot", bubble);
+  }
+
+  // 猜你想问: the most-asked questions right now (GET /api/suggestions); the built-in ones until
+  // they arrive, and when the gateway cannot be reached.
   function greet() {
-    list.append(
-      row(
-        "bot",
-        renderBot({
-          id: "welcome",
-          text: "您好，我是贵博士，遵义市政务服务智能助手。可以问我办事要带哪些材料、在哪里办、要多少钱，也可以预约办理、查询办件进度。",
-          buttons: SUGGESTIONS.map((s) => ({ title: s, payload: s })),
-        }),
-      ),
-    );
+    let shown = welcomeRow(SUGGESTIONS);
+    list.append(shown);
+    api("GET", "/api/suggestions")
+      .then((reply) => {
+        const questions = (reply && Array.isArray(reply.questions) ? reply.questions : []).filter(
+          (q) => typeof q === "string" && q.trim(),
+        );
+        if (!questions.length || shown.contains(root.activeElement)) return;
+        const fresh = welcomeRow(questions);
+        shown.replaceWith(fresh);
+        shown = fresh;
+      })
+      .catch(() => {});
   }
 
   // ---- a turn --------------------------------------------------------------------------------
@@ -827,12 +843,14 @@
         (m) => m && (m.text || (m.buttons && m.buttons.length) || m.payload),
       );
       if (!messages.length) messages.push({ text: `抱歉，这个问题我暂时答不上来，您可以点“转人工”或拨打 ${HOTLINE}。` });
+      // The server's turn id: a rating refers to it, so the workbench joins it to the question.
+      const turnId = reply && typeof reply.turn_id === "string" && reply.turn_id ? reply.turn_id : null;
       for (const m of messages) {
         const payload = m.payload && typeof m.payload === "object" ? m.payload : null;
         if (payload && payload.type === "booking") updateBookings(payload);
         const el = add({
           kind: "bot",
-          turn: `t-${Date.now().toString(36)}-${randomHex(4)}`,
+          turn: turnId,
           text: m.text || "",
           buttons: m.buttons || [],
           payload,

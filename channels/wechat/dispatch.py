@@ -24,7 +24,8 @@ depend on the customer-service API (which the deferred answers needed already) a
 one API round trip later.
 
 A bare number is read against the options shown last (channels.wechat.options): it picks one, pages
-on ("0"), or gets the list again; it never reaches the dialogue as a number by accident.
+on ("0"), or gets the list again; it never reaches the dialogue as a number by accident. The
+welcome a new follower gets offers “猜你想问” the same way, so "1" then asks the first question.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from channels.messages import ChatResponse
+from starlette.concurrency import run_in_threadpool
+
+from channels.messages import Button, ChatResponse
 from channels.wechat.delivery import Delivery
 from channels.wechat.halls import HallDirectory
-from channels.wechat.inbound import Answer, Ask, Ignore, classify
-from channels.wechat.options import Choose, OfferBook, Show, interpret
+from channels.wechat.inbound import SUGGESTIONS_LEAD, Answer, Ask, Ignore, Welcome, classify
+from channels.wechat.options import Choose, Offer, OfferBook, Show, interpret
 from channels.wechat.render import pack, render, split_text
 from channels.wechat.store import Store
 from core.settings import WeChatSettings
@@ -68,8 +72,11 @@ class WeChatDispatcher:
         delivery: Delivery,
         halls: HallDirectory,
         busy_text: str,
+        suggestions: Callable[[], list[str]] | None = None,
     ) -> None:
+        """``suggestions`` gives the current “猜你想问” questions (blocking: run off the loop)."""
         self._settings = settings
+        self._suggestions = suggestions
         self._store = store
         self._delivery = delivery
         self._halls = halls
@@ -123,10 +130,31 @@ class WeChatDispatcher:
                 return []
             if isinstance(action, Answer):
                 return split_text(action.text, limit)
+            if isinstance(action, Welcome):
+                return await self._welcome(openid, action.text)
             return await self._ask(openid, action, str(message.type), turns)
         except Exception:
             log.exception("wechat turn failed")
             return split_text(self._busy_text, limit)
+
+    async def _welcome(self, openid: str, text: str) -> list[str]:
+        limit = self._settings.reply_max_bytes
+        questions: list[str] = []
+        if self._suggestions is not None:
+            # Within the passive reply's window: a cold cache (first welcome after a start) is
+            # filled meanwhile for the next follower, and this one gets the welcome alone.
+            wait = self._settings.reply_deadline_seconds / 2
+            try:
+                questions = await asyncio.wait_for(asyncio.shield(run_in_threadpool(self._suggestions)), wait)
+            except TimeoutError:
+                log.info("suggested questions not ready for the welcome")
+            except Exception:  # the welcome matters more than the suggestions
+                log.exception("suggested questions unavailable for the welcome")
+        if not questions:
+            return split_text(text, limit)
+        offer = Offer(options=[Button(title=q, payload=q) for q in questions])
+        await self._offers.keep(openid, offer)
+        return pack(text, f"{SUGGESTIONS_LEAD}\n{offer.block()}", limit)
 
     async def _ask(self, openid: str, action: Ask, kind: str, turns: Turns) -> list[str]:
         limit = self._settings.reply_max_bytes

@@ -20,6 +20,7 @@ VOICE_NOT_UNDERSTOOD = "抱歉，我暂时还听不懂这条语音，请用文�
 UNSUPPORTED = "抱歉，我暂时只能处理文字和位置消息。请用文字描述您想咨询的事项，如“身份证补办要什么材料”。"
 UNKNOWN_MENU = "抱歉，这个菜单暂未开通，请直接发送您想咨询的事项。"
 NO_LOCATION = "抱歉，没能读出您发送的位置，请重新发送，或直接告诉我您所在的区县。"
+SUGGESTIONS_LEAD = "猜你想问（回复数字即可提问）："
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Welcome:
+    """A new follower: the welcome, with “猜你想问” as numbered options (channels.wechat.dispatch)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Ignore:
     """Events WeChat only notifies (unsubscribe, menu links, location reports): nothing to say."""
 
 
-Action = Ask | Answer | Ignore
+Action = Ask | Answer | Welcome | Ignore
 
 
 def classify(message: Any, halls: HallDirectory) -> Action:
@@ -61,7 +69,7 @@ def classify(message: Any, halls: HallDirectory) -> Action:
 def _event(message: Any, halls: HallDirectory) -> Action:
     event = str(message.event)
     if event in {"subscribe", "subscribe_scan"}:
-        return Answer(WELCOME)
+        return Welcome(WELCOME)
     if event == "click":
         key = str(message.key or "")
         if key == HALLS_KEY:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,9 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 from wechatpy.replies import TextReply
 
 from channels.dependencies import TurnsDep
+from channels.routes.suggestions import suggestions_for
 from channels.wechat import protocol
 from channels.wechat.runtime import WeChatRuntime
 
@@ -19,10 +23,20 @@ from channels.wechat.runtime import WeChatRuntime
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Runs inside the app's own lifespan, after it has put the settings on app.state.
-    runtime = WeChatRuntime.from_settings(app.state.settings)
+    runtime = WeChatRuntime.from_settings(app.state.settings, lambda: suggestions_for(app).questions())
     app.state.wechat = runtime
+    # The first welcome must not wait for the suggestions (guides and analytics) to be read.
+    warming = asyncio.create_task(run_in_threadpool(_warm_suggestions, app))
     yield
+    warming.cancel()
     await runtime.close()
+
+
+def _warm_suggestions(app: FastAPI) -> None:
+    try:
+        suggestions_for(app).questions()
+    except Exception as error:  # reported when the suggestions are next asked for
+        logging.getLogger(__name__).warning("suggestions not warmed up: %s", error)
 
 
 router = APIRouter(tags=["微信公众号"], lifespan=lifespan)

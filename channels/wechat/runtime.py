@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
@@ -27,7 +28,9 @@ class WeChatRuntime:
     token_redis: Redis | None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WeChatRuntime:
+    def from_settings(
+        cls, settings: Settings, suggestions: Callable[[], list[str]] | None = None
+    ) -> WeChatRuntime:
         wechat = settings.wechat
         store = make_store(wechat.redis_url, wechat.redis_prefix)
         # wechatpy is synchronous, so its token cache needs the blocking Redis client.
@@ -36,7 +39,7 @@ class WeChatRuntime:
         delivery = Delivery(client, failure_log(wechat, store), wechat)
         busy = f"系统繁忙，请稍后再试；急事请拨打政务服务热线 {settings.gateway.hotline}。"
         halls = HallDirectory.load(settings.knowledge.halls_file)
-        dispatcher = WeChatDispatcher(wechat, store, delivery, halls, busy)
+        dispatcher = WeChatDispatcher(wechat, store, delivery, halls, busy, suggestions)
         return cls(WeChatProtocol(wechat), dispatcher, delivery, client, store, token_redis)
 
     async def close(self) -> None:

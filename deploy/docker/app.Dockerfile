@@ -35,6 +35,7 @@ COPY core core
 COPY indexer indexer
 COPY services services
 COPY answering answering
+COPY workbench workbench
 COPY channels channels
 COPY bot bot
 COPY rasa_sdk_plugins rasa_sdk_plugins

@@ -26,10 +26,11 @@ RUN touch /tmp/deps/README.md \
     && rm -rf /tmp/deps
 
 # The project's code Rasa loads: the NLU components config.yml names (bot.nlu.*, with what they
-# import from indexer/) and the gateway's input channel credentials.yml names.
+# import from indexer/), the gateway's input channel credentials.yml names, and the tracker
+# store and event broker endpoints.production.yml names (with the masking they share).
 COPY bot/__init__.py bot/
 COPY bot/nlu bot/nlu
-COPY bot/tracker_store.py bot/
+COPY bot/tracker_store.py bot/event_broker.py bot/redaction.py bot/
 COPY indexer indexer
 COPY channels/__init__.py channels/rasa_connector.py channels/rasa_action_validation.py channels/
 COPY credentials.yml endpoints.production.yml ./

@@ -187,3 +187,24 @@ async def test_a_tapped_rating_is_recorded_against_the_answered_guide(services: 
     with services.unit() as (session, _ctx):
         stored = session.scalars(select(Rating)).one()
     assert (stored.score, stored.guide_id, stored.comment) == (2, "gaoling_butie", None)
+
+
+async def test_a_rating_is_recorded_for_the_answer_it_rates(services: Services) -> None:
+    """Not for the rating message itself: for the latest earlier message answered with a card."""
+    events = [
+        {"event": "user", "text": "高龄补贴要带哪些材料", "message_id": "t-answer"},
+        {
+            "event": "bot",
+            "text": "……",
+            "data": {"custom": {"type": "guide_card", "guide_id": "gaoling_butie"}},
+        },
+        {"event": "user", "text": "谢谢", "message_id": "t-thanks"},
+        {"event": "bot", "text": "刚才的解答对您有帮助吗？", "data": {}},
+        {"event": "user", "text": "5分", "message_id": "t-rating"},
+    ]
+    rating = tracker("5分", "feedback", slots={"last_guide": "gaoling_butie"}, events=events)
+    rating.latest_message["message_id"] = "t-rating"
+    await run(ActionRecordFeedback(), rating)
+    with services.unit() as (session, _ctx):
+        stored = session.scalars(select(Rating)).one()
+    assert (stored.turn_id, stored.score) == ("t-answer", 5)

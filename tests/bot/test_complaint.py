@@ -11,6 +11,7 @@ import pytest
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from bot.actions import backend
 from bot.actions.complaint import (
@@ -26,6 +27,7 @@ from bot.actions.handoff import ActionOpenHandoff
 from core.settings import PROJECT_ROOT, ServicesSettings, get_settings
 from services.catalog import load_catalog
 from services.facade import Services
+from services.models import Complaint
 
 pytestmark = pytest.mark.slow
 
@@ -268,6 +270,27 @@ async def test_submit_files_exactly_one_complaint(services: Services) -> None:
     assert all(value is None for value in forgotten.values())
     status = services.complaint_status(number)
     assert status.kind_label == "投诉"
+
+
+async def test_the_complaint_names_the_answer_it_is_about(services: Services) -> None:
+    """The last message answered with a card before the complaint: the workbench joins them."""
+    earlier = [
+        {"event": "user", "text": "低保要带哪些材料", "message_id": "t-answered"},
+        {
+            "event": "bot",
+            "text": "办理「最低生活保障申请」需要准备：…",
+            "data": {"custom": {"type": "guide_card"}},
+        },
+        {"event": "user", "text": "我要投诉", "message_id": "t-complaint"},
+        {"event": "bot", "text": "请说说遇到了什么问题", "data": {}},
+    ]
+    _, confirmed = await answer_summary(SUBMIT)
+    track = tracker("", slots={**FILLED, **confirmed}, earlier=earlier)
+    _, messages, _ = await run(ActionSubmitComplaint(), track)
+    with services.unit() as (session, _ctx):
+        filed = session.scalars(select(Complaint)).one()
+    assert filed.tracking_number == messages[0]["custom"]["tracking_number"]
+    assert filed.turn_id == "t-answered"
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,8 @@ from rasa.core.tracker_store import create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import read_endpoint_config
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
-from bot.tracker_store import RedactingSQLTrackerStore, mask_numbers
+from bot.redaction import mask_numbers
+from bot.tracker_store import RedactingSQLTrackerStore
 
 directory, id_number, phone = sys.argv[1:4]
 held, samples = json.loads(sys.argv[4]), json.loads(sys.argv[5])

@@ -38,6 +38,7 @@ from wechat_fake import (
 
 from channels.wechat import inbound, options
 from core.settings import WeChatSettings
+from workbench.suggestions import load_curated
 
 pytestmark = pytest.mark.e2e
 
@@ -154,11 +155,18 @@ def test_voice_without_recognition_gets_a_polite_reply(gateway: Gateway) -> None
     assert someone.read(someone.post(xml)) == inbound.VOICE_NOT_UNDERSTOOD
 
 
-def test_subscribe_gets_the_welcome(gateway: Gateway) -> None:
+def test_subscribe_gets_the_welcome_with_numbered_suggestions(gateway: Gateway) -> None:
+    # A fresh database has no recorded turns: “猜你想问” are the curated questions.
+    settings = gateway.app.state.settings
+    questions = load_curated(settings.knowledge.suggestions_file)[: settings.workbench.suggestions_count]
+    assert httpx.get(f"{gateway.url}/api/suggestions").json() == {"questions": questions}
     someone = resident(gateway, "safe")
     reply = someone.read(someone.post(someone.event_xml("subscribe", "")))
-    assert reply == inbound.WELCOME
+    assert reply is not None and reply.startswith(inbound.WELCOME)
     assert "办事指南" in reply and "位置" in reply
+    numbered = "\n".join(f"回复 {n} {q}" for n, q in enumerate(questions, start=1))
+    assert reply.endswith(f"\n\n{inbound.SUGGESTIONS_LEAD}\n{numbered}")
+    assert someone.ask("2") == f"答：{questions[1]}"  # a reply of that number asks it
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from core.scaled import NotScalable, ScaledLayout, check, nginx_config, scaled_processes, shared_env
 from core.settings import (
@@ -17,6 +18,7 @@ from core.settings import (
     ServicesSettings,
     Settings,
     WeChatSettings,
+    WorkbenchSettings,
 )
 
 
@@ -56,12 +58,49 @@ def test_rasa_reads_its_tracker_and_lock_store_from_the_shared_settings() -> Non
     )
 
 
+def test_an_unreachable_rabbitmq_is_refused_naming_the_setting() -> None:
+    nowhere = WorkbenchSettings(rabbitmq_url=SecretStr("amqp://guest:guest@127.0.0.1:1/%2F"))
+    with pytest.raises(NotScalable) as refused:
+        check(_scaled_settings().model_copy(update={"workbench": nowhere}))
+    assert "ZY_WORKBENCH__RABBITMQ_URL" in str(refused.value)
+
+
+def test_rasa_publishes_its_events_to_the_rabbitmq_the_ingester_consumes() -> None:
+    settings = _scaled_settings().model_copy(
+        update={
+            "workbench": WorkbenchSettings(
+                rabbitmq_url=SecretStr("amqp://zunyi:p%40ss@mq.internal:5673/%2F"), rabbitmq_queue="events"
+            )
+        }
+    )
+    env = shared_env(settings, environ={})
+    assert (env["ZY_RABBITMQ_HOST"], env["ZY_RABBITMQ_PORT"]) == ("mq.internal", "5673")
+    assert (env["ZY_RABBITMQ_USER"], env["ZY_RABBITMQ_PASSWORD"], env["ZY_RABBITMQ_QUEUE"]) == (
+        "zunyi",
+        "p@ss",
+        "events",
+    )
+    endpoints = (PROJECT_ROOT / "endpoints.production.yml").read_text(encoding="utf-8")
+    assert set(re.findall(r"\$\{(ZY_RABBITMQ_\w+)\}", endpoints)) <= set(env)
+
+
 def test_every_replica_listens_on_its_own_port_behind_nginx(tmp_path: Path) -> None:
     settings = _scaled_settings()
     layout = ScaledLayout.allocate(2, tmp_path / "run")
     plan = scaled_processes(settings, layout, shared_env(settings, environ={}))
     names = [item.name for item in plan]
-    assert names == ["actions-1", "actions-2", "rasa-1", "rasa-2", "gateway-1", "gateway-2", "nginx"]
+    assert names == [
+        "actions-1",
+        "actions-2",
+        "rasa-1",
+        "rasa-2",
+        "gateway-1",
+        "gateway-2",
+        "ingester",
+        "nginx",
+    ]
+    # One consumer of Rasa's RabbitMQ events, whatever the number of replicas.
+    assert plan[6].process.env["ZY_WORKBENCH__EVENT_BROKER"] == "rabbitmq"
     ports = layout.gateway_ports + layout.rasa_ports + layout.action_ports
     assert len(set(ports)) == 6
     gateway = plan[4].process.env

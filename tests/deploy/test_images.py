@@ -22,7 +22,16 @@ RASA_OPTIONS_NOT_IN_IMAGE = {
     "--cors": "only the gateway calls Rasa, never a browser",
     "--interface": "Rasa's default, 0.0.0.0, is what a pod needs",
 }
-PROJECT_PACKAGES = ("core", "indexer", "services", "answering", "channels", "bot", "rasa_sdk_plugins")
+PROJECT_PACKAGES = (
+    "core",
+    "indexer",
+    "services",
+    "answering",
+    "workbench",
+    "channels",
+    "bot",
+    "rasa_sdk_plugins",
+)
 
 
 def _pod_settings() -> Settings:
@@ -108,10 +117,13 @@ def test_app_image_holds_every_package_and_what_the_settings_read(
 
 
 def _custom_modules() -> set[str]:
-    """Project modules Rasa imports by name: NLU components (config.yml), channels (credentials.yml)."""
+    """Project modules Rasa imports by name: NLU components (config.yml), channels (credentials.yml),
+    the tracker store and event broker of the production endpoints."""
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
-    names = [c["name"] for c in config["pipeline"] + config["policies"]] + list(credentials)
+    endpoints = yaml.safe_load((ROOT / "endpoints.production.yml").read_text(encoding="utf-8")) or {}
+    stores = [str(section.get("type", "")) for section in endpoints.values() if isinstance(section, dict)]
+    names = [c["name"] for c in config["pipeline"] + config["policies"]] + list(credentials) + stores
     return {name.rsplit(".", 1)[0] for name in names if "." in name}
 
 

@@ -25,7 +25,7 @@ from deploy_support import (
 )
 from pydantic import BaseModel, ValidationError
 
-from core.processes import action_server
+from core.processes import action_server, ingester
 from core.rasa_endpoints import tracker_store_url
 from core.scaled import CREATE_TRACKER_TABLES
 from core.settings import ActionServerSettings, ServicesSettings, Settings
@@ -37,7 +37,15 @@ PROBES = {
     "rasa": ("/status", "/", 5005),
     "actions": ("/health", "/health", 5055),
 }
-APP_WORKLOADS = ("gateway", "actions", "migrate", "purge")  # the processes that read core.settings
+APP_WORKLOADS = (
+    "gateway",
+    "actions",
+    "ingester",
+    "migrate",
+    "purge",
+)  # the processes that read core.settings
+# Deployments that run exactly one pod: no port, no Service, no autoscaler.
+SINGLETONS = ("ingester",)
 # What the production check (core.settings.production_problems) demands of those processes.
 APP_SECRETS = (
     "ZY_WECHAT__TOKEN",
@@ -70,7 +78,7 @@ def _probe_target(probe: dict, container: dict) -> tuple[str, int | None]:
 
 def test_each_part_is_probed_where_it_answers(rendered: Manifests) -> None:
     deployments = rendered.named("Deployment")
-    assert set(deployments) == set(PROBES)
+    assert set(deployments) == set(PROBES) | set(SINGLETONS)
     for name, (ready_path, live_path, port) in PROBES.items():
         container = main_container(deployments[name])
         assert container_port(container, port) == port, f"{name} does not declare port {port}"
@@ -154,6 +162,17 @@ def test_internal_addresses_name_services_and_their_ports(rendered: Manifests) -
             assert url.port == PROBES[service][2], f"{variable} port"
     assert rasa["ZY_TRACKER_DB_HOST"].value == "postgres" and "postgres" in services
     assert rasa["ZY_REDIS_HOST"].value == "redis" and "redis" in services
+    # Rasa publishes its events where the ingester consumes them: one server, one queue.
+    consumer = rendered.env(main_container(rendered.one("Deployment", "ingester")))
+    assert consumer["ZY_WORKBENCH__EVENT_BROKER"].value == "rabbitmq"
+    assert consumer["ZY_WORKBENCH__RABBITMQ_URL"].source == "secret"
+    broker = urlsplit(consumer["ZY_WORKBENCH__RABBITMQ_URL"].value or "")
+    assert (broker.hostname, broker.port) == (
+        rasa["ZY_RABBITMQ_HOST"].value,
+        int(rasa["ZY_RABBITMQ_PORT"].value or 0),
+    )
+    assert broker.username == rasa["ZY_RABBITMQ_USER"].value and "rabbitmq" in services
+    assert rasa["ZY_RABBITMQ_QUEUE"].value == Settings.model_fields["workbench"].default.rabbitmq_queue
 
 
 def _settings() -> Settings:
@@ -173,6 +192,9 @@ def test_workloads_run_the_commands_make_run_runs(rendered: Manifests, rasa_imag
     missing = sorted(set(expected.env) - set(env))
     assert not missing, f"the action server process gets {missing} from core/processes.py, the pod does not"
     assert env["SANIC_HOST"].value == "0.0.0.0", "Rasa calls the action server from other pods"
+
+    consumer = main_container(workloads["ingester"])
+    assert consumer["command"] == ["python", *ingester(_settings()).argv[1:]] and "args" not in consumer
 
     migrate = {c["name"]: c for c in pod_spec(workloads["migrate"])["containers"]}
     assert migrate["migrate"]["command"] == ["python", "-m", "services", "migrate"]
@@ -225,6 +247,7 @@ def test_rasa_gets_every_variable_of_its_endpoints_file(rendered: Manifests, ras
     missing = sorted(name for name in wanted if not env.get(name) or not env[name].value)
     assert not missing, f"the rasa container does not set {missing}"
     assert env["ZY_TRACKER_DB_PASSWORD"].source == "secret"
+    assert env["ZY_RABBITMQ_PASSWORD"].source == "secret"
 
 
 def test_every_production_secret_comes_from_a_secret(rendered: Manifests) -> None:
@@ -306,6 +329,10 @@ def test_production_scales_and_shields_every_deployment(production: Manifests) -
     deployments = production.named("Deployment")
     autoscalers = production.autoscalers()
     budgets = production.of_kind("PodDisruptionBudget")
+    for name in SINGLETONS:
+        single = deployments.pop(name)
+        assert single["spec"]["replicas"] == 1 and single["spec"]["strategy"]["type"] == "Recreate", name
+        assert name not in autoscalers, f"{name} must stay one pod"
     for name, deployment in deployments.items():
         # A replicas field would reset the autoscaler's count on every apply.
         assert "replicas" not in deployment["spec"], f"{name} sets replicas beside its autoscaler"
@@ -368,6 +395,11 @@ def test_postgres_connections_fit_the_server(production: Manifests) -> None:
         return int(env[name].value) if name in env and env[name].value else int(defaults[name])
 
     lines, total = [], len(pod_spec(production.one("Job", "migrate"))["containers"])
+    for name in SINGLETONS:  # Recreate: never a second pod beside it
+        env = production.env(main_container(deployments[name]))
+        per_pod = value(env, "ZY_SERVICES__POOL_SIZE") + value(env, "ZY_SERVICES__MAX_OVERFLOW")
+        lines.append(f"{name}: 1 x {per_pod} = {per_pod}")
+        total += per_pod
     for name in ("gateway", "actions", "rasa"):
         env = production.env(main_container(deployments[name]))
         if name == "rasa":

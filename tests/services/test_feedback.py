@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 from svc_support import count_rows
 
 from services.errors import InvalidInput, InvalidTransition, NotFound
@@ -87,12 +88,21 @@ def test_a_complaint_gets_a_tracking_number_and_a_status(svc: Services) -> None:
     ]
 
 
+def test_a_complaint_keeps_the_turn_it_is_about(svc: Services) -> None:
+    request = {"sender_id": "web:u1", "kind": "complaint", "content": "材料清单不对", "turn_id": "9f3c0a"}
+    svc.open_complaint(ComplaintRequest.model_validate(request))
+    svc.open_complaint(ComplaintRequest.model_validate({**request, "turn_id": None}))
+    with svc.unit() as (session, _ctx):
+        assert sorted(session.scalars(select(Complaint.turn_id)), key=str) == ["9f3c0a", None]
+
+
 def test_bad_complaints_write_nothing(svc: Services) -> None:
     for changes in (
         {"content": ""},
         {"content": "长" * 2001},
         {"contact_phone": "12345"},
         {"guide_id": "nope"},
+        {"turn_id": "t" * 65},
     ):
         values = {"sender_id": "web:u1", "kind": "complaint", "content": "窗口态度差", **changes}
         with pytest.raises((InvalidInput, NotFound)):

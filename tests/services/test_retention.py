@@ -15,12 +15,13 @@ from svc_support import NOW, Clock, count_rows, scratch_database, submit_applica
 
 import services.__main__ as cli
 from core.settings import ServicesSettings, Settings
-from services import personal_holds
+from services import analytics_store, personal_holds
 from services.errors import NotFound
 from services.facade import Services
 from services.feedback import ComplaintRequest, RatingRequest
 from services.handoff_desk import HandoffRequest, TranscriptMessage
 from services.models import (
+    AnalyticsTurn,
     Application,
     AuditRecord,
     ComplaintKind,
@@ -30,6 +31,7 @@ from services.models import (
     RateCounter,
     Rating,
     TicketStatus,
+    TurnKind,
 )
 from services.retention import purge
 
@@ -78,6 +80,21 @@ def tracker_store(backend: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+def analysed_turn(svc: Services, turn_id: str) -> None:
+    with svc.unit() as (session, ctx):
+        session.add(
+            AnalyticsTurn(
+                turn_id=turn_id,
+                sender="s1",
+                channel="web",
+                at=ctx.now,
+                text="低保要带啥子",
+                entities=[],
+                kind=TurnKind.answered,
+            )
+        )
+
+
 def senders_left(url: str) -> list[tuple[str, str]]:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -117,6 +134,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
     abandoned = handoff(svc, "web:h2", "有人吗")
     still_talking = handoff(svc, "web:h3", "转人工")
     rate(svc, "old")
+    analysed_turn(svc, "old")
     old_finished, old_open = complaint(svc, finished=True), complaint(svc, finished=False)
     old_application = submit_application(svc, "gongjijin_tiqu")
     with svc.unit() as (session, ctx):
@@ -128,6 +146,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
     closed_lately = handoff(svc, "web:h4", "转人工")
     svc.close_handoff(closed_lately, agent="李强")
     rate(svc, "recent")
+    analysed_turn(svc, "recent")
     recent_finished = complaint(svc, finished=True)
 
     clock.now = NOW
@@ -143,6 +162,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
         "handoffs": 2,
         "ratings": 1,
         "complaints": 1,
+        "analytics_turns": 1,
         "personal_data_holds": 1,
         "rate_counters": 1,
     }
@@ -161,6 +181,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
     assert count_rows(svc, HandoffLine) == 3 and count_rows(svc, HandoffReply) == 0
     with svc.unit() as (session, _ctx):
         assert session.scalars(select(Rating.turn_id)).all() == ["recent"]
+        assert session.scalars(select(AnalyticsTurn.turn_id)).all() == ["recent"]
         assert session.scalars(select(PersonalDataHold.reference)).all() == [current.reference]
         assert session.scalars(select(RateCounter.key)).all() == ["lookup:web:f2"]
     with pytest.raises(NotFound):
@@ -226,3 +247,15 @@ def test_the_purge_command_stops_when_it_cannot_find_rasas_store(
     assert "ZY_SERVICES__CONVERSATION_STORE_URL" in error
     with pytest.raises(SystemExit):
         cli.main(["purge", "--older-than", "0"])
+
+
+def test_broker_events_the_ingester_has_read_are_deleted_whatever_their_age(
+    svc: Services, tracker_store: str
+) -> None:
+    """The SQL event broker's table is only a buffer: rows behind the ingester's cursor go, the
+    ones it has not read yet stay (even the old ones)."""
+    with svc.unit() as (session, ctx):
+        analytics_store.move_cursor(session, analytics_store.SQL_BROKER_CURSOR, 3, ctx.now)
+    done = purge(svc, older_than_days=DAYS, conversation_store=None, broker_buffer=tracker_store)
+    assert done.deleted["broker_events"] == 3
+    assert senders_left(tracker_store) == [("wechat:regular", "user"), ("wechat:regular", "bot")]
