@@ -45,7 +45,7 @@ test: train
 
 lint: setup
 	@.venv/bin/ruff check .
-	@.venv/bin/mypy core indexer services answering workbench channels bot
+	@.venv/bin/mypy core indexer services answering workbench channels bot bench
 
 bench-retrieval: index
 	@$(PY) -m bench.retrieval

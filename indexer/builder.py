@@ -233,8 +233,9 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
     ]
     BM25Index.build(corpus_tokens).save(new.bm25)
 
-    cache = {} if force else read_embedding_cache(paths, encoder.model_id)
-    keys = [_text_key(encoder.model_id, chunk.text) for chunk in chunks]
+    model_id = encoder.model_id  # hashes the model's files: once, not once per chunk
+    cache = {} if force else read_embedding_cache(paths, model_id)
+    keys = [_text_key(model_id, chunk.text) for chunk in chunks]
     missing = [i for i, key in enumerate(keys) if key not in cache]
     report.embedded, report.reused = len(missing), len(chunks) - len(missing)
     if missing:
