@@ -27,6 +27,10 @@ class KnowledgeSettings(BaseModel):
     policies_dir: Path = PROJECT_ROOT / "knowledge" / "policies"
     dictionary_dir: Path = PROJECT_ROOT / "knowledge" / "dictionary"
     halls_file: Path = PROJECT_ROOT / "knowledge" / "halls.yaml"
+    bundles_dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge" / "bundles",
+        description="一件事一次办: life-event bundles over the guides (one YAML per event)",
+    )
     holidays_dir: Path = Field(
         default=PROJECT_ROOT / "knowledge" / "holidays",
         description="Years the State Council has announced beyond the chinesecalendar package (YYYY.yaml)",

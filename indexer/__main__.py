@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from core.settings import get_settings
 from indexer.builder import build_index, make_encoder
+from indexer.bundles import load_bundles
 from indexer.loader import load_guides
 from indexer.search import QueryError, Searcher, SearchResult
 
@@ -19,7 +20,11 @@ def _validate() -> int:
     for problem in result.problems:
         print(problem, file=sys.stderr)
     print(f"{len(result.guides)} 个办事指南通过校验，{len(result.skipped_files)} 个文件有问题")
-    return 1 if result.problems else 0
+    bundles = load_bundles(knowledge.bundles_dir, {loaded.guide.id for loaded in result.guides})
+    for problem in bundles.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(bundles.bundles)} 个“一件事”通过校验，{len(bundles.skipped_files)} 个文件有问题")
+    return 1 if result.problems or bundles.problems else 0
 
 
 def _build(force: bool) -> int:
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="构建或增量更新索引")
     build.add_argument("--force", action="store_true", help="忽略缓存，全部重新编码")
-    commands.add_parser("validate", help="校验 knowledge/guides 下的每个文件")
+    commands.add_parser("validate", help="校验 knowledge/guides 和 knowledge/bundles 下的每个文件")
     search = commands.add_parser("search", help="检索；不给问题时从标准输入每行读一个")
     search.add_argument("question", nargs="?")
     search.add_argument("-k", type=int, default=5)
