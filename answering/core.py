@@ -49,6 +49,7 @@ _PROCEDURE_PAIRS = frozenset(
         "缴费",
         "查询",
         "好多",
+        "办证",
     }
 )
 # How questions are asked, as opposed to what happened (到期了、搞丢了、还房贷).
@@ -56,6 +57,9 @@ _ASKING = re.compile(
     r"要带|带哪些|带些|带啥|哪些|哪样|什么|啥子|啥|需要|怎么|咋个|如何|办理|申请|换领|补领|办|要|吗|呢|嘛|"
     r"一个月|每个?月|一年|每年"
 )
+# A document or procedure of its own (狗狗办证、养犬登记、港澳通行证): a question naming one is
+# about it, not a follow-up to the service before.
+_OWN_THING = re.compile(r"[\u3400-\u9fff]{1,8}?(证|照|卡|登记|许可|补贴|补助|保险|公积金)")
 POLICY_ONLY = SearchFilters(kinds=frozenset({"policy"}))
 # Sections render_aspect has its own wording for; any other section gets the overview.
 RENDERED_ASPECTS = frozenset(
@@ -116,7 +120,11 @@ def decide(
             return Decision(Kind.policy, "policy_topic", policy=policy, result=result)
 
     remembered = get_guide(turn.remembered_service) if turn.remembered_service else None
-    if remembered is not None and not _points_elsewhere(result, remembered, turn, cfg):
+    if (
+        remembered is not None
+        and not _points_elsewhere(result, remembered, turn, cfg)
+        and not _about_something_else(turn, remembered, result)
+    ):
         return _answer(remembered, aspect, turn, result, cfg, "remembered")
 
     if result is None or not result.hits:
@@ -217,13 +225,33 @@ def _points_elsewhere(
     return not in_top and (top.dense_score or 0.0) >= cfg.switch_min_dense_score
 
 
+def _about_something_else(turn: Turn, remembered: Guide, result: SearchResult | None) -> bool:
+    """The words name a thing of their own that is nowhere in the remembered guide — not in its
+    name, aliases or situations — and retrieval does not find that guide either: 狗狗办证在哪里办
+    after 残疾人证 is not a follow-up, even when nothing else is found for it (then say so)."""
+    if turn.is_payload or result is None:
+        return False
+    thing = _OWN_THING.search(story_of(turn.text))
+    if thing is None:
+        return False  # 在哪点办嘛、网上能办不、要本人去不: about the same service, a follow-up
+    asked = {pair for pair in _pairs(thing.group(0))} - _PROCEDURE_PAIRS
+    words = [remembered.name, *remembered.aliases]
+    words += [said for situation in remembered.situations for said in (situation.name, *situation.says)]
+    if asked & {pair for word in words for pair in _pairs(word)}:
+        return False
+    return all(hit.doc_id != remembered.id for hit in result.hits[:3])
+
+
+def _asked_pairs(turn: Turn) -> set[str]:
+    story = _ASKING.sub(" ", story_of(turn.text))
+    return {pair for run in _CONTENT_RUN.findall(story) for pair in _pairs(run)} - _PROCEDURE_PAIRS
+
+
 def _words_name(turn: Turn, guide: Guide) -> bool:
     """The asked-about words share two characters in a row with the guide's name or an alias,
     beyond words every procedure has (办理、申请、登记、证明…)."""
-    story = _ASKING.sub(" ", story_of(turn.text))
-    asked = {pair for run in _CONTENT_RUN.findall(story) for pair in _pairs(run)}
     named = {pair for name in (guide.name, *guide.aliases) for pair in _pairs(name)}
-    return bool((asked & named) - _PROCEDURE_PAIRS)
+    return bool(_asked_pairs(turn) & named)
 
 
 def _pairs(text: str) -> set[str]:

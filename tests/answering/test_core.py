@@ -141,3 +141,31 @@ def test_a_question_a_faq_answers_gets_that_faq() -> None:
     assert decision.guide is not None and decision.guide.name == "高龄补贴申领"
     assert decision.faq is not None and "户口不在遵义" in decision.faq.q
     assert "不能" in render(decision).text
+
+
+@pytest.mark.parametrize(
+    ("text", "remembered"),
+    [
+        ("狗狗办证在哪里办", "残疾人证办理"),  # nothing of ours: say so, not 残疾人证's halls
+        ("养犬登记要啥子", "残疾人证办理"),
+        ("港澳通行证续签", "普通护照签发"),
+    ],
+)
+def test_a_question_naming_a_thing_of_its_own_is_not_answered_for_the_earlier_guide(
+    text: str, remembered: str
+) -> None:
+    decision = decide(Turn(text=text, intent="ask_materials", confidence=0.9, remembered_service=remembered))
+    assert decision.evidence != "remembered" and (decision.guide is None or decision.guide.name != remembered)
+
+
+@pytest.mark.parametrize(
+    ("text", "remembered"),
+    [
+        ("网上能办不", "住房公积金提取"),
+        ("要本人去不", "居民身份证换领补领"),
+        ("手机上咋个弄", "城乡居民基本医疗保险参保缴费"),
+    ],
+)
+def test_asking_how_or_who_stays_a_follow_up(text: str, remembered: str) -> None:
+    decision = decide(Turn(text=text, intent="ask_process", confidence=0.9, remembered_service=remembered))
+    assert decision.evidence == "remembered"
