@@ -12,7 +12,8 @@ from services import audit, catalog
 from services.context import Context
 from services.errors import InvalidInput, InvalidTransition, NotFound
 from services.identity import mask_phone, mask_text, validate_phone
-from services.models import Complaint, ComplaintKind, Rating, TicketStatus
+from services.log_privacy import pseudonym
+from services.models import AnalyticsTurn, Complaint, ComplaintKind, Rating, TicketStatus
 from services.numbers import next_number
 from services.text import check_channel, check_sender, clean_text
 
@@ -82,6 +83,7 @@ def rate(session: Session, ctx: Context, request: RatingRequest) -> RatingView:
         request.comment, field="comment", label="评价内容", max_chars=ctx.settings.max_comment_chars
     )
     guide_id = catalog.get_service(session, request.guide_id).id if request.guide_id else None
+    _check_own_turn(session, ctx, sender_id, turn_id or "")
     rating = session.scalars(
         select(Rating).where(Rating.sender_id == sender_id, Rating.turn_id == turn_id)
     ).one_or_none()
@@ -94,6 +96,14 @@ def rate(session: Session, ctx: Context, request: RatingRequest) -> RatingView:
     rating.created_at = ctx.now
     session.flush()
     return RatingView.model_validate(rating, from_attributes=True)
+
+
+def _check_own_turn(session: Session, ctx: Context, sender_id: str, turn_id: str) -> None:
+    """A resident rates only answers they were given: the turn, once ingested, names its sender
+    by pseudonym. A turn not ingested yet (the last second or two) is taken on trust."""
+    turn_sender = session.scalar(select(AnalyticsTurn.sender).where(AnalyticsTurn.turn_id == turn_id))
+    if turn_sender is not None and turn_sender != pseudonym(sender_id, secret=ctx.settings.secret_key):
+        raise InvalidInput("只能评价您自己收到的回答。", field="turn_id")
 
 
 def open_complaint(session: Session, ctx: Context, request: ComplaintRequest) -> ComplaintView:

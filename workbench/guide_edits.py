@@ -123,7 +123,9 @@ def _check_text(text: str, field: str, label: str, max_chars: int) -> None:
 
 
 def _load(knowledge: KnowledgeSettings, guide_id: str) -> tuple[Path, Any]:
-    if not _GUIDE_ID.match(guide_id or ""):
+    if not guide_id:
+        raise InvalidInput("请选择办事指南。", field="guide_id")
+    if not _GUIDE_ID.match(guide_id):
         raise InvalidInput("事项编号格式不正确。", field="guide_id")
     path = knowledge.guides_dir / f"{guide_id}.yaml"
     if not path.is_file():

@@ -41,8 +41,14 @@ PHRASES: dict[str, str] = {
     "time_limit": "{name}多久能办好",
     "location": "{name}在哪里办",
 }
-DEFAULT_PHRASE = "{name}怎么办理"
+DEFAULT_PHRASE = "{name}怎么办"
 _QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
+# 残疾人证办理 → 残疾人证怎么办理, not 残疾人证办理怎么办理.
+_TRAILING_VERB = re.compile(r"(办理|申请|申领|核发|开具|签发)$")
+RESIDENT_VERBS = frozenset({"办理", "申请", "申领", "开具"})
+# Longer official names read badly on a button: the guide's shortest alias of a few characters
+# (新农合, 两项补贴) is what residents say anyway.
+LONG_NAME_CHARS = 12
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=40)]
 
@@ -105,7 +111,17 @@ def load_curated(path: Path) -> list[str]:
 def phrase(guide: Guide, section: str | None) -> str:
     """The question a resident would tap for ``guide``'s most-asked ``section``."""
     name = _QUALIFIER.sub("", guide.name).strip() or guide.name
-    return PHRASES.get(section or "", DEFAULT_PHRASE).format(name=name)
+    if len(name) > LONG_NAME_CHARS:
+        short = sorted((a for a in guide.aliases if 3 <= len(a) < len(name)), key=len)
+        name = short[0] if short else name
+    verb = _TRAILING_VERB.search(name)
+    if section in PHRASES:  # 高龄补贴要带哪些材料, not 高龄补贴申领要带哪些材料
+        return PHRASES[section].format(name=name[: verb.start()] if verb and verb.start() else name)
+    if verb and verb.start():
+        # What the resident does (申领 a card) is asked as such; what the office does (核发) is not.
+        asked = verb.group(0) if verb.group(0) in RESIDENT_VERBS else "办"
+        return f"{name[: verb.start()]}怎么{asked}"
+    return DEFAULT_PHRASE.format(name=name)
 
 
 def choose(asked: list[AskedGuide], guides: dict[str, Guide], curated: list[str], count: int) -> list[str]:

@@ -9,7 +9,8 @@ from svc_support import count_rows
 from services.errors import InvalidInput, InvalidTransition, NotFound
 from services.facade import Services
 from services.feedback import ComplaintRequest, RatingRequest
-from services.models import Complaint, ComplaintKind, Rating, TicketStatus
+from services.log_privacy import pseudonym
+from services.models import AnalyticsTurn, Complaint, ComplaintKind, Rating, TicketStatus, TurnKind
 
 
 def rating(**changes: object) -> RatingRequest:
@@ -34,6 +35,25 @@ def test_a_rating_is_tied_to_the_turn_and_guide_and_can_be_changed(svc: Services
     changed = svc.rate(rating(score=2, comment="电话打不通"))
     assert changed.score == 2
     assert count_rows(svc, Rating) == 1
+
+
+def test_only_the_resident_who_got_an_answer_can_rate_it(svc: Services) -> None:
+    with svc.unit() as (session, ctx):
+        session.add(
+            AnalyticsTurn(
+                turn_id="t-1",
+                sender=pseudonym("web:u1", secret=ctx.settings.secret_key),
+                channel="web",
+                at=ctx.now,
+                text="公积金咋个取",
+                entities=[],
+                kind=TurnKind.answered,
+            )
+        )
+    with pytest.raises(InvalidInput, match="只能评价您自己收到的回答"):
+        svc.rate(rating(sender_id="web:someone-else"))
+    assert count_rows(svc, Rating) == 0
+    assert svc.rate(rating()).score == 5
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from core.settings import PROJECT_ROOT, KnowledgeSettings, ServicesSettings, Settings, WorkbenchSettings
+from indexer.loader import load_guides
 from services.db import make_engine, make_sessionmaker
 from services.facade import Services
 from services.models import AnalyticsTurn, TurnKind
 from services.scratch import sqlite_database
-from workbench.suggestions import CuratedInvalid, Suggestions, load_curated
+from workbench.suggestions import CuratedInvalid, Suggestions, load_curated, phrase
 
 NOW = dt.datetime(2026, 11, 30, 10, 0)
 CURATED = ["低保要带哪些材料", "查办件进度", "啥子叫容缺受理", "身份证丢了怎么补办", "结婚登记在哪里办"]
@@ -107,9 +108,9 @@ def test_the_most_asked_services_come_first_in_words_a_resident_would_tap(
     # 高龄补贴 5 answered turns (mostly materials), 结婚登记 4, 出生登记 2 (no section); then the
     # curated list, without repeating 结婚登记在哪里办.
     assert questions == [
-        "高龄补贴申领要带哪些材料",
+        "高龄补贴要带哪些材料",
         "结婚登记在哪里办",
-        "出生登记怎么办理",
+        "出生登记怎么办",
         "低保要带哪些材料",
     ]
     assert all(RAW not in q for q in questions)
@@ -154,3 +155,19 @@ def test_an_invalid_curated_list_names_the_file_and_field(
 def test_the_shipped_curated_list_is_valid_and_marked_as_sample() -> None:
     questions = load_curated(PROJECT_ROOT / "knowledge" / "suggestions.yaml")
     assert len(questions) >= WorkbenchSettings().suggestions_count
+
+
+@pytest.mark.parametrize(
+    ("guide_id", "section", "question"),
+    [
+        ("canjirenzheng_banli", None, "残疾人证怎么办理"),  # not 残疾人证办理怎么办理
+        ("gaoling_butie", "materials", "高龄补贴要带哪些材料"),  # not 高龄补贴申领要带…
+        ("linmu_caifa_xuke", None, "林木采伐许可证怎么办"),  # the office 核发s; the resident 办s
+        ("chengxiang_jumin_yibao_jiaofei", "fees", "新农合要交多少钱"),  # a long name: its alias
+    ],
+)
+def test_questions_read_as_a_resident_would_ask(guide_id: str, section: str | None, question: str) -> None:
+    (loaded,) = [
+        g for g in load_guides(PROJECT_ROOT / "knowledge" / "guides").guides if g.guide.id == guide_id
+    ]
+    assert phrase(loaded.guide, section) == question

@@ -34,9 +34,11 @@
     }
   }
 
-  function guideSelect(selected) {
-    return h("select", { "aria-label": "办事指南" },
-      guides.map((g) => h("option", { value: g.id, selected: g.id === selected }, g.name)));
+  // Nothing is preselected: retrieval's pick for a question it could not answer is often wrong,
+  // and one careless click would make 港澳通行证 an alias of 结婚登记. Staff choose.
+  function guideSelect() {
+    return h("select", { "aria-label": "办事指南" }, h("option", { value: "" }, "请选择办事指南"),
+      guides.map((g) => h("option", { value: g.id }, g.name)));
   }
 
   function groupCard(group) {
@@ -58,13 +60,13 @@
       }
     }
 
-    const aliasGuide = guideSelect(suggested && suggested.guide_id);
+    const aliasGuide = guideSelect();
     const alias = h("input", { value: group.label, maxlength: "30", "aria-label": "别名" });
     const aliasButton = h("button", { type: "button" }, "加为别名");
     aliasButton.addEventListener("click", () =>
       act("alias", { guide_id: aliasGuide.value, alias: alias.value }, aliasButton));
 
-    const faqGuide = guideSelect(suggested && suggested.guide_id);
+    const faqGuide = guideSelect();
     const question = h("input", { value: group.label, maxlength: "200", "aria-label": "问题" });
     const answer = h("textarea", { rows: "3", maxlength: "2000", "aria-label": "答案", placeholder: "答案（居民会看到）" });
     const faqButton = h("button", { type: "button" }, "加为常见问题");
