@@ -16,6 +16,7 @@ from core.settings import (
     WorkbenchSettings,
 )
 from services.facade import Services
+from services.log_privacy import pseudonym
 from services.models import AnalyticsTurn, TurnKind
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -33,11 +34,12 @@ def add_turn(
     channel: str = "web",
     guide_id: str | None = None,
 ) -> None:
-    with services.unit() as (session, _ctx):
+    with services.unit() as (session, ctx):
         session.add(
             AnalyticsTurn(
                 turn_id=turn_id,
-                sender=f"s-{turn_id}",
+                # The resident web:<turn id>, as the ingester names them: they may rate it.
+                sender=pseudonym(f"web:{turn_id}", secret=ctx.settings.secret_key),
                 channel=channel,
                 at=at,
                 text=text,
