@@ -16,6 +16,7 @@ from channels.knowledge_reload import follow_index
 from channels.limits import BodySizeLimit
 from channels.rasa_client import RasaClient
 from channels.routes import (
+    agency,
     chat,
     health,
     inbox,
@@ -82,9 +83,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(wechat_router)
     app.include_router(widget.router)
     app.include_router(public_router, prefix="/api/services")
+    app.include_router(agency.public_router, prefix="/api/services")
     # Every staff route checks the signed-in account's role itself (channels/staff_auth.py).
     app.include_router(staff_login.router)
     app.include_router(staff.router, prefix="/api/staff")
+    app.include_router(agency.staff_router, prefix="/api/staff")
     app.include_router(inbox.router)
     app.include_router(live.router)
     app.include_router(desk.router, prefix="/api/staff")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ServicesSettings, Settings, get_settings
 from services import (
+    agency,
     analytics_inbox,
     analytics_queries,
     analytics_store,
@@ -27,6 +29,7 @@ from services import (
     ics,
     personal_holds,
 )
+from services.agency import AgencyRequestForm, AgencyStaffView, AgencyStatusView
 from services.analytics_inbox import InboxTurn
 from services.analytics_queries import Figures, Period, ServiceCount, ServiceDay, UnansweredText
 from services.analytics_store import LateOutcome, Recorded, TurnFact
@@ -41,7 +44,7 @@ from services.errors import DomainError, NotConfigured, ServiceUnavailable
 from services.feedback import ComplaintRequest, ComplaintView, RatingRequest, RatingView
 from services.handoff_desk import HandoffRequest, HandoffView, InboxView, ReplyView, WaitingView
 from services.holidays import HolidayOverrides, HolidayYear
-from services.models import AppStatus, ReviewOutcome, TicketStatus
+from services.models import AgencyStatus, AppStatus, ReviewOutcome, TicketStatus
 from services.personal_holds import Held
 from services.workdays import local_now
 
@@ -255,6 +258,41 @@ class Services:
     def handoff_inbox(self, sender_id: str, *, after: int = 0) -> InboxView:
         with self.unit() as (session, ctx):
             return handoff_desk.inbox(session, ctx, sender_id, after=after)
+
+    # 免费代办（services/agency.py）
+    def open_agency_request(self, form: AgencyRequestForm, *, bundles_dir: Path) -> AgencyStatusView:
+        """Open a 代办 request (audited); ``bundles_dir`` is where a named bundle is looked up."""
+        with self.unit() as (session, ctx):
+            return agency.open_request(session, ctx, form, bundles_dir=bundles_dir)
+
+    def agency_status(self, tracking_number: str, phone: str, sender_id: str) -> AgencyStatusView | None:
+        """The request if the phone matches, else None — one neutral answer; rate-limited, audited."""
+        with self.unit() as (session, ctx):
+            return agency.lookup(session, ctx, tracking_number, phone, sender_id)
+
+    def agency_requests(
+        self, *, status: AgencyStatus | None = None, district: str | None = None, limit: int = 100
+    ) -> list[AgencyStaffView]:
+        with self.unit() as (session, _ctx):
+            return agency.staff_list(session, status=status, district=district, limit=limit)
+
+    def agency_request(self, tracking_number: str) -> AgencyStaffView:
+        with self.unit() as (session, _ctx):
+            return agency.staff_get(session, tracking_number)
+
+    def change_agency_status(
+        self,
+        tracking_number: str,
+        status: AgencyStatus,
+        *,
+        actor: str,
+        agent: str | None = None,
+        note: str | None = None,
+    ) -> AgencyStaffView:
+        with self.unit() as (session, ctx):
+            return agency.change_status(
+                session, ctx, tracking_number, status, actor=actor, agent=agent, note=note
+            )
 
     # 对话中的身份证号、手机号（services/personal_holds.py）
     def hold_personal(self, conversation_id: str, kind: str, value: str) -> Held:

@@ -482,3 +482,44 @@ class AnalyticsCursor(Base):
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AgencyStatus(str, Enum):
+    """代办 request status; received → assigned → in_progress → done, or cancelled on the way."""
+
+    received = "received"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class AgencyRequest(Base):
+    """A resident's request for the free 代办 service (a village or community agent does the
+    errand for them), for one guide or one life-event bundle. Name and phone are kept masked;
+    the phone also as a keyed hash, which the status lookup must match."""
+
+    __tablename__ = "agency_requests"
+    __table_args__ = (
+        CheckConstraint("(service_id IS NULL) <> (bundle_id IS NULL)", name="one_subject"),
+        Index("ix_agency_requests_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(32), unique=True)
+    service_id: Mapped[str | None] = mapped_column(ForeignKey("service_items.id"))
+    bundle_id: Mapped[str | None] = mapped_column(String(64))  # knowledge/bundles/<id>.yaml
+    subject_name: Mapped[str] = mapped_column(String(100))  # 事项 or 一件事 name when requested
+    name_masked: Mapped[str] = mapped_column(String(60))
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(50))  # 县区
+    town: Mapped[str] = mapped_column(String(50))  # 乡镇/街道
+    note: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[AgencyStatus] = mapped_column(_enum(AgencyStatus, "agency_status"))
+    agent: Mapped[str | None] = mapped_column(String(60))  # the 代办员 assigned
+    staff_note: Mapped[str | None] = mapped_column(Text)  # the latest remark of staff
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -2,9 +2,10 @@
 
 Past the retention period (``ServicesSettings.retention_days``) go: Rasa's conversations (the
 tracker store's events), handoffs with their transcript lines and agent replies (closed before the
-cut-off, or left open with nothing said since), ratings, and complaints finished (resolved or
-closed) before it. Whenever the purge runs, personal identifiers held for forms past their expiry
-and rate-limit counters of windows long over go too.
+cut-off, or left open with nothing said since), ratings, complaints finished (resolved or
+closed) before it, and 代办 requests finished (done or cancelled) before it. Whenever the purge
+runs, personal identifiers held for forms past their expiry and rate-limit counters of windows
+long over go too.
 
 Kept: the audit log (append-only and hash-chained: it is the proof of who did what), applications
 with their timelines and appointments — records of administrative acts, kept under the archives
@@ -46,6 +47,8 @@ from services.context import Context
 from services.db import is_sqlite
 from services.facade import Services
 from services.models import (
+    AgencyRequest,
+    AgencyStatus,
     AnalyticsTurn,
     Complaint,
     Handoff,
@@ -69,6 +72,7 @@ LABELS = {
     Handoff.__tablename__: "转人工工单",
     Rating.__tablename__: "满意度评价",
     Complaint.__tablename__: "已办结的投诉与纠错",
+    AgencyRequest.__tablename__: "已办结或取消的代办申请",
     PersonalDataHold.__tablename__: "已过期的身份证号、手机号暂存",
     RateCounter.__tablename__: "已结束的限流计数",
 }
@@ -167,6 +171,12 @@ def _purge_services(session: Session, ctx: Context, cutoff: dt.datetime) -> dict
         Complaint,
         Complaint.status.in_([TicketStatus.resolved, TicketStatus.closed]),
         Complaint.updated_at < cutoff,
+    )
+    deleted[AgencyRequest.__tablename__] = _delete(
+        session,
+        AgencyRequest,
+        AgencyRequest.status.in_([AgencyStatus.done, AgencyStatus.cancelled]),
+        AgencyRequest.updated_at < cutoff,
     )
     deleted[AnalyticsTurn.__tablename__] = _delete(session, AnalyticsTurn, AnalyticsTurn.at < cutoff)
     deleted[PersonalDataHold.__tablename__] = personal_holds.purge_expired(session, ctx)

@@ -14,13 +14,15 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, cr
 from svc_support import NOW, Clock, count_rows, scratch_database, submit_application
 
 import services.__main__ as cli
-from core.settings import ServicesSettings, Settings
+from core.settings import PROJECT_ROOT, ServicesSettings, Settings
 from services import analytics_store, personal_holds
+from services.agency import AgencyRequestForm
 from services.errors import NotFound
 from services.facade import Services
 from services.feedback import ComplaintRequest, RatingRequest
 from services.handoff_desk import HandoffRequest, TranscriptMessage
 from services.models import (
+    AgencyStatus,
     AnalyticsTurn,
     Application,
     AuditRecord,
@@ -123,6 +125,21 @@ def complaint(svc: Services, finished: bool) -> str:
     return number
 
 
+def agency_request(svc: Services, finished: bool) -> str:
+    form = AgencyRequestForm(
+        sender_id="web:d",
+        name="张三",
+        phone="15800009119",
+        district="湄潭县",
+        town="兴隆镇",
+        service_id="gongjijin_tiqu",
+    )
+    number = svc.open_agency_request(form, bundles_dir=PROJECT_ROOT / "knowledge" / "bundles").tracking_number
+    if finished:
+        svc.change_agency_status(number, AgencyStatus.cancelled, actor="业务员", note="群众已自行办理")
+    return number
+
+
 def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
     svc: Services, clock: Clock, tracker_store: str
 ) -> None:
@@ -136,6 +153,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
     rate(svc, "old")
     analysed_turn(svc, "old")
     old_finished, old_open = complaint(svc, finished=True), complaint(svc, finished=False)
+    old_agency, old_agency_open = agency_request(svc, finished=True), agency_request(svc, finished=False)
     old_application = submit_application(svc, "gongjijin_tiqu")
     with svc.unit() as (session, ctx):
         personal_holds.hold(session, ctx, "web:f1", "phone", "15800009119")
@@ -148,6 +166,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
     rate(svc, "recent")
     analysed_turn(svc, "recent")
     recent_finished = complaint(svc, finished=True)
+    recent_agency = agency_request(svc, finished=True)
 
     clock.now = NOW
     with svc.unit() as (session, ctx):
@@ -162,6 +181,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
         "handoffs": 2,
         "ratings": 1,
         "complaints": 1,
+        "agency_requests": 1,
         "analytics_turns": 1,
         "personal_data_holds": 1,
         "rate_counters": 1,
@@ -188,6 +208,10 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(
         svc.complaint_status(old_finished)
     assert svc.complaint_status(old_open).status is TicketStatus.open
     assert svc.complaint_status(recent_finished).status is TicketStatus.resolved
+    with pytest.raises(NotFound):
+        svc.agency_request(old_agency)
+    assert svc.agency_request(old_agency_open).status is AgencyStatus.received
+    assert svc.agency_request(recent_agency).status is AgencyStatus.cancelled
     # Kept: administrative records and the audit log, which also records the purge.
     assert count_rows(svc, AuditRecord) == audit_rows + 1
     assert count_rows(svc, Application) == 1
