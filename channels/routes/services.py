@@ -52,7 +52,9 @@ FIELD_LABELS = {
     "limit": "条数",
     "login": "登录名",
     "password": "密码",
+    "year": "年份",
 }
+_BOUNDS = {"greater_than_equal": ("ge", "不能小于"), "less_than_equal": ("le", "不能大于")}
 
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.RateLimited, status.HTTP_429_TOO_MANY_REQUESTS),
@@ -96,6 +98,9 @@ def _validation_message(error: dict[str, Any]) -> tuple[str, str | None]:
         return f"{label}取值不正确，可选：{expected}。", field
     if kind.startswith("string_too_long"):
         return f"{label}过长。", field
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"{label}{words}{(error.get('ctx') or {}).get(key, '')}。", field
     return f"{label}格式不正确。", field
 
 

@@ -65,3 +65,9 @@ def widget_script(request: Request) -> Response:
 @router.api_route("/widget/guiboshi.css", methods=["GET", "HEAD"])
 def widget_styles(request: Request) -> Response:
     return _serve("guiboshi.css", request)
+
+
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+def no_favicon() -> Response:
+    """Browsers ask every page for one; "nothing here" without a 404 in the console."""
+    return Response(status_code=204)

@@ -69,6 +69,9 @@ class GuideOption(BaseModel):
 class InboxPage(BaseModel):
     groups: list[GroupView]
     turns: int
+    limit: int = Field(
+        description="At most this many turns are read (the newest); more wait for the next look"
+    )
     guides: list[GuideOption]
     intents: list[str]
 
@@ -179,6 +182,7 @@ async def inbox(
     return InboxPage(
         groups=[GroupView.model_validate(group) for group in groups],
         turns=sum(group.count for group in groups),
+        limit=settings.workbench.inbox_max_turns,
         guides=[GuideOption(id=guide.id, name=guide.name) for guide in guides],
         intents=nlu_labels.known_intents(),
     )

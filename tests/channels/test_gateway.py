@@ -122,3 +122,8 @@ def test_only_allowed_pages_may_call_the_api_from_a_browser(client: TestClient) 
         "/api/chat", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
     )
     assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_the_browser_favicon_request_is_not_an_error(client: TestClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204 and not response.content

@@ -107,6 +107,8 @@ def test_an_invalid_year_is_refused_with_the_field_named(app: TestClient, calend
         "2027.yaml 的 workdays[0]（调休上班日）：2027-01-06（星期三） 不是周末；调休上班日应为星期六或星期日"
     )
     assert not (calendar_dir / "2027.yaml").exists()
+    response = knowledge.put("/api/workbench/holidays/1999", json=YEAR_2027)
+    assert response.status_code == 422 and response.json()["detail"]["message"] == "年份不能小于2000。"
 
 
 def test_a_saved_year_is_written_audited_and_used_at_once(app: TestClient, calendar_dir: Path) -> None:

@@ -92,6 +92,7 @@ def turns(app: TestClient, request: pytest.FixtureRequest) -> Iterator[None]:
 def _groups(client: TestClient) -> dict[str, dict]:
     response = client.get("/api/workbench/inbox")
     assert response.status_code == 200, response.text
+    assert response.json()["limit"] == 2000  # the page says when only the newest are listed
     return {group["label"]: group for group in response.json()["groups"]}
 
 

@@ -26,7 +26,8 @@
       guides = page.guides;
       intents = page.intents;
       $("inbox-summary").textContent = page.groups.length
-        ? `共 ${page.groups.length} 组、${page.turns} 条待处理的问题。`
+        ? `共 ${page.groups.length} 组、${page.turns} 条待处理的问题。` +
+          (page.turns >= page.limit ? `（只列出最近的 ${page.limit} 条，处理后再看更早的。）` : "")
         : "没有待处理的问题。";
       $("inbox-groups").replaceChildren(...page.groups.map(groupCard));
     } catch (err) {
