@@ -41,7 +41,7 @@ run-scaled: train
 test: train
 	@bash scripts/setup_browser.sh
 	@bash scripts/setup_nginx.sh
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
 lint: setup
 	@.venv/bin/ruff check .
