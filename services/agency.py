@@ -20,10 +20,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import audit, catalog, ratelimit
+from services import audit, catalog
 from services.context import Context
-from services.errors import InvalidInput, InvalidTransition, NotFound, RateLimited
+from services.errors import InvalidInput, InvalidTransition, NotFound
 from services.identity import mask_name, mask_phone, mask_text, validate_name, validate_phone
+from services.lookup_guard import LookupGuard
 from services.models import AgencyRequest, AgencyStatus, Hall, ServiceItem
 from services.numbers import next_number
 from services.text import check_channel, check_sender, clean_text
@@ -54,7 +55,6 @@ TRANSITIONS: dict[AgencyStatus, frozenset[AgencyStatus]] = {
 FINISHED = frozenset({AgencyStatus.done, AgencyStatus.cancelled})
 
 NEUTRAL_ANSWER = "没有查到与您所填信息相符的代办申请。请核对代办编号和申请时留的手机号。"
-RATE_LIMITED_ANSWER = "查询过于频繁，请{minutes}分钟后再试；如有急事请拨打 12345 政务服务便民热线。"
 
 
 class AgencyRequestForm(BaseModel):
@@ -204,54 +204,14 @@ def lookup(
     sender_id = check_sender(sender_id)
     number = normalise_number(tracking_number)
     phone_hash = ctx.hash("phone", validate_phone(phone))
-    settings = ctx.settings
-    window = settings.lookup_window_seconds
-
-    def refuse(retry_after: int, result: str) -> RateLimited:
-        audit.record(
-            session, at=ctx.now, actor=sender_id, action="agency.lookup", target=number, result=result
-        )
-        return RateLimited(
-            RATE_LIMITED_ANSWER.format(minutes=max(1, -(-retry_after // 60))), retry_after=retry_after
-        )
-
-    by_sender = ratelimit.hit(
-        session,
-        f"agency:sender:{sender_id}",
-        limit=settings.lookup_limit_per_sender,
-        window_seconds=window,
-        now=ctx.now,
-    )
-    if not by_sender.allowed:
-        raise refuse(by_sender.retry_after, "rate_limited")
-    failures_key = f"agency:failures:{number}"
-    failures = ratelimit.current(session, failures_key, window_seconds=window, now=ctx.now)
-    if failures.count >= settings.lookup_failures_per_number:
-        raise refuse(failures.retry_after, "number_locked")
-
+    guard = LookupGuard(session, ctx, "agency.lookup", "agency", sender_id, number)
+    guard.admit()
     request = _get(session, number)
     expected = request.phone_hash if request is not None else ""
     if request is None or not hmac.compare_digest(expected, phone_hash):
-        ratelimit.hit(
-            session,
-            failures_key,
-            limit=settings.lookup_failures_per_number,
-            window_seconds=window,
-            now=ctx.now,
-        )
-        audit.record(
-            session, at=ctx.now, actor=sender_id, action="agency.lookup", target=number, result="no_match"
-        )
+        guard.no_match()
         return None
-    audit.record(
-        session,
-        at=ctx.now,
-        actor=sender_id,
-        action="agency.lookup",
-        target=number,
-        result="found",
-        detail={"status": request.status.value},
-    )
+    guard.found({"status": request.status.value})
     return _status_view(request)
 
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from services import audit, catalog, ratelimit
+from services import audit, catalog
 from services.context import Context
-from services.errors import InvalidInput, InvalidTransition, NotFound, RateLimited
+from services.errors import InvalidInput, InvalidTransition, NotFound
 from services.identity import (
     mask_id_number,
     mask_name,
@@ -21,6 +21,7 @@ from services.identity import (
     validate_name,
     validate_phone,
 )
+from services.lookup_guard import LookupGuard
 from services.models import Application, ApplicationEvent, AppStatus
 from services.numbers import next_number
 from services.text import check_channel, check_sender, clean_text
@@ -57,7 +58,6 @@ TRANSITIONS: dict[AppStatus, frozenset[AppStatus]] = {
 FINISHED = frozenset({AppStatus.completed, AppStatus.rejected, AppStatus.withdrawn})
 
 NEUTRAL_ANSWER = "没有查到与您所填信息相符的办件。请核对办件编号，以及身份证号后6位或预留手机号。"
-RATE_LIMITED_ANSWER = "查询过于频繁，请{minutes}分钟后再试；如有急事请拨打 12345 政务服务便民热线。"
 
 
 class ApplicationRequest(BaseModel):
@@ -256,31 +256,8 @@ def lookup(session: Session, ctx: Context, number: str, proof: str, sender_id: s
     sender_id = check_sender(sender_id)
     number = normalise_number(number)
     proof_kind, proof_hash = _proof_hashes(ctx, proof)
-    settings = ctx.settings
-    window = settings.lookup_window_seconds
-
-    def refuse(retry_after: int, result: str) -> RateLimited:
-        audit.record(
-            session, at=ctx.now, actor=sender_id, action="application.lookup", target=number, result=result
-        )
-        return RateLimited(
-            RATE_LIMITED_ANSWER.format(minutes=max(1, -(-retry_after // 60))), retry_after=retry_after
-        )
-
-    by_sender = ratelimit.hit(
-        session,
-        f"lookup:sender:{sender_id}",
-        limit=settings.lookup_limit_per_sender,
-        window_seconds=window,
-        now=ctx.now,
-    )
-    if not by_sender.allowed:
-        raise refuse(by_sender.retry_after, "rate_limited")
-    failures_key = f"lookup:failures:{number}"
-    failures = ratelimit.current(session, failures_key, window_seconds=window, now=ctx.now)
-    if failures.count >= settings.lookup_failures_per_number:
-        raise refuse(failures.retry_after, "number_locked")
-
+    guard = LookupGuard(session, ctx, "application.lookup", "lookup", sender_id, number)
+    guard.admit()
     application = _get(session, number)
     # The proof hash is computed either way, so an unknown number costs the same as a wrong proof.
     expected = (
@@ -289,32 +266,9 @@ def lookup(session: Session, ctx: Context, number: str, proof: str, sender_id: s
         else (application.id_tail_hash if proof_kind == "id_tail" else application.phone_hash)
     )
     if application is None or not hmac.compare_digest(expected, proof_hash):
-        ratelimit.hit(
-            session,
-            failures_key,
-            limit=settings.lookup_failures_per_number,
-            window_seconds=window,
-            now=ctx.now,
-        )
-        audit.record(
-            session,
-            at=ctx.now,
-            actor=sender_id,
-            action="application.lookup",
-            target=number,
-            result="no_match",
-            detail={"proof": proof_kind},
-        )
+        guard.no_match({"proof": proof_kind})
         return None
-    audit.record(
-        session,
-        at=ctx.now,
-        actor=sender_id,
-        action="application.lookup",
-        target=number,
-        result="found",
-        detail={"proof": proof_kind, "status": application.status.value},
-    )
+    guard.found({"proof": proof_kind, "status": application.status.value})
     return _view(application)
 
 
