@@ -10,11 +10,26 @@ refused, and when nothing is reliable the resident is told so or offered the clo
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from answering.decision import Decision, Kind
+from answering.life_events import (
+    asked_bundle,
+    asked_step,
+    asks_about_all,
+    asks_for_events,
+    asks_whole,
+    event_aspect,
+    event_of_options,
+    needs_subject,
+    pre_check,
+    remembered_plan,
+    shared_event,
+)
 from answering.turn import Turn
 from core.settings import AnsweringSettings, get_settings
 from indexer.api import asks_about_policy, get_guide, search, story_of
+from indexer.bundle_plan import BundlePlan
 from indexer.schema import Faq, Guide
 from indexer.search import QueryError, SearchFilters, SearchHit, SearchResult
 
@@ -85,13 +100,13 @@ _ASKS_FOR_SERVICE = re.compile(
 # Advice, opinions, prices of goods and arithmetic: what no 办事指南 answers, however many
 # service words the question shares (开小吃店卖什么最赚钱, 哪个驾校好, 房贷利息怎么算).
 _ASKS_FOR_ADVICE = re.compile(
-    r"哪(个|种|家|款|样)[^，,。？?]{0,6}好|牌子|品牌|推荐|划算|赚钱|好吃|好看|好听|好玩|热闹|"
+    r"哪(个|种|家|款|样)[^，,。？?]{0,6}好(?!久|多|几|些)|牌子|品牌|推荐|划算|赚钱|好吃|好看|好听|好玩|热闹|"
     r"怎么算|咋个算|怎么计算|计算|利率|利息|税率|攻略|技巧|诀窍|容易过|行情|股票|理财|彩票|"
-    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多"
+    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多|请客|酒席|办酒|摆酒|彩礼|份子钱"
 )
 # Words of a procedure: with them, advice words are part of a service question after all.
 _ASKS_FOR_PROCEDURE = re.compile(
-    r"办理|申请|申领|补领|换领|补办|登记|材料|手续|流程|条件|窗口|大厅|证明|预约"
+    r"办理|申请|申领|补领|换领|补办|登记|材料|手续|流程|条件(?!好|差|咋样|怎么样)|窗口|大厅|证明|预约|执照|许可证"
 )
 
 
@@ -109,7 +124,29 @@ def decide(
     if _off_topic(turn, result, cfg):
         return Decision(Kind.out_of_scope, "nlu:out_of_scope", result=result)
 
+    if asks_for_events(turn, result):
+        return Decision(Kind.bundle_list, "bundle_list", result=result)
     named = _named_guides(turn, result)
+    checked = pre_check(turn, named)
+    if checked is not None:
+        target, verdict = checked
+        if isinstance(target, Guide):
+            return Decision(Kind.precheck, "precheck", guide=target, precheck=verdict, result=result)
+        return Decision(Kind.precheck, "precheck", plan=target, precheck=verdict, result=result)
+
+    if needs_subject(turn, named):
+        return Decision(Kind.precheck, "precheck_needs_subject", result=result)
+    plan = asked_bundle(turn, result, named)
+    if plan is not None:
+        return _event(plan, event_aspect(turn, aspect), turn, result, "bundle")
+    talked_about = remembered_plan(turn)
+    step = asked_step(turn, talked_about) if talked_about is not None and not named else None
+    if talked_about is not None and step is not None:
+        decision = _answer(step.guide, aspect, turn, result, cfg, "bundle_step")
+        return replace(decision, plan=talked_about)
+    if talked_about is not None and not named and asks_about_all(turn.text):
+        return _event(talked_about, aspect or "overview", turn, result, "bundle_followup")
+
     if named:
         guide = _best_ranked(named, result)
         return _answer(guide, aspect, turn, result, cfg, "named")
@@ -126,6 +163,8 @@ def decide(
         and not _about_something_else(turn, remembered, result)
     ):
         return _answer(remembered, aspect, turn, result, cfg, "remembered")
+    if talked_about is not None and not _tells(turn, cfg) and (aspect is not None or asks_whole(turn.text)):
+        return _event(talked_about, aspect or "overview", turn, result, "bundle_followup")
 
     if result is None or not result.hits:
         return Decision(Kind.not_sure, "no_hits", result=result)
@@ -135,12 +174,12 @@ def decide(
         return Decision(Kind.policy, "retrieval", policy=top, result=result)
     if result.confident and guide_hits:
         if _ambiguous(guide_hits, cfg):
-            return _clarify(guide_hits, aspect, result, "ambiguous")
+            return _clarify(guide_hits, aspect, result, "ambiguous", turn)
         found = get_guide(guide_hits[0].doc_id)
         if found is not None:
             return _answer(found, aspect, turn, result, cfg, "retrieval")
     if guide_hits and (guide_hits[0].dense_score or 0.0) >= cfg.clarify_min_dense_score:
-        return _clarify(guide_hits, aspect, result, "weak")
+        return _clarify(guide_hits, aspect, result, "weak", turn)
     return Decision(Kind.not_sure, result.reason or "not_confident", result=result)
 
 
@@ -278,9 +317,17 @@ def _tells(turn: Turn, cfg: AnsweringSettings) -> bool:
     return len(_CONTENT.findall(story)) >= cfg.story_min_chars
 
 
-def _clarify(guide_hits: list[SearchHit], aspect: str | None, result: SearchResult, why: str) -> Decision:
+def _clarify(
+    guide_hits: list[SearchHit], aspect: str | None, result: SearchResult, why: str, turn: Turn
+) -> Decision:
     options = tuple(guide for hit in guide_hits[:3] if (guide := get_guide(hit.doc_id)) is not None)
-    return Decision(Kind.clarify, why, aspect=aspect or "overview", options=options, result=result)
+    plan = event_of_options(turn, options)
+    if plan is not None:
+        return _event(plan, event_aspect(turn, aspect), turn, result, "bundle_of_options")
+    event = shared_event(options)
+    return Decision(
+        Kind.clarify, why, aspect=aspect or "overview", options=options, plan=event, result=result
+    )
 
 
 def _answer(
@@ -328,6 +375,10 @@ def _answer(
         full=turn.full,
         result=result,
     )
+
+
+def _event(plan: BundlePlan, aspect: str, turn: Turn, result: SearchResult | None, evidence: str) -> Decision:
+    return Decision(Kind.bundle, evidence, aspect=aspect, plan=plan, full=turn.full, result=result)
 
 
 def _faq_answering(guide: Guide, hit: SearchHit | None, turn: Turn, cfg: AnsweringSettings) -> Faq | None:

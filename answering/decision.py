@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from indexer.schema import Faq, Guide, Situation
 from indexer.search import SearchHit, SearchResult
+
+if TYPE_CHECKING:  # precheck renders with answering.render, which imports this module
+    from answering.precheck import PreCheck
+    from indexer.bundle_plan import BundlePlan
 
 
 class Kind(str, Enum):
@@ -16,6 +21,9 @@ class Kind(str, Enum):
     policy = "policy"  # an item of the city's plan
     out_of_scope = "out_of_scope"  # not a government-service question: refuse, point to 12345
     not_sure = "not_sure"  # nothing reliable: say so rather than guess
+    bundle = "bundle"  # a life event (一件事): its steps in order, or one aspect of the whole
+    precheck = "precheck"  # 预审: what the resident has against a guide's or a bundle's list
+    bundle_list = "bundle_list"  # which life events can be done as one (一件事一次办有哪些)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,10 @@ class Decision:
     options: tuple[Guide, ...] = ()
     policy: SearchHit | None = None
     result: SearchResult | None = None
+    plan: BundlePlan | None = field(
+        default=None, metadata={"doc": "the life event answered, or the one a step answer belongs to"}
+    )
+    precheck: PreCheck | None = None
 
     @property
     def corrections(self) -> tuple[tuple[str, str], ...]:

@@ -26,17 +26,6 @@ DEFERRAL_RULE = "容缺受理：先受理办理，在约定时限内补齐材料
 DEFAULT_DEADLINE = "办结前补交"
 SHORT_NOTE = 40  # a missing line carries the guide's note (可持临时居民身份证办理) when it fits a phone
 
-# Colloquial names the domain dictionary does not (yet) map to the document a guide names.
-# Canonical side first; kept here only until knowledge/dictionary/synonyms.yaml carries them.
-MATERIAL_ALIASES: dict[str, tuple[str, ...]] = {
-    "居民户口簿": ("户口簿", "户口本", "户口薄", "户口册"),
-    "结婚证": ("结婚证书",),
-    "离婚证": ("离婚证书",),
-    "出生医学证明": ("出生证明", "出生证"),
-    "照片": ("相片", "像片", "寸照", "证件照"),
-    "银行账户": ("银行卡", "存折", "银行存折"),
-}
-
 NEGATIVE_MARKS = (
     "都没有", "都没带", "都没得", "没有", "没得", "莫得", "没带", "忘带", "忘了带", "找不到", "找不着",
     "不见了", "不见", "丢了", "丢失", "弄丢", "搞丢", "遗失", "还没", "没办", "没照", "没拍", "没开",
@@ -53,7 +42,7 @@ _CONNECTORS = re.compile(
 _TAILS = "明书件"  # 房产证 + 明: an unknown document said in full
 _QUANTITY = re.compile(r"^[0-9一两二三四五六七八九十几]*[张本份个件]")
 # What a document's name ends with; a leftover phrase ending so is reported as unmatched.
-_DOCUMENT_MARK = re.compile(r"(证|簿|本|照|书|表|卡|单|函|合同|材料|凭证|证明|相片|照片)$")
+_DOCUMENT_MARK = re.compile(r"(证|簿|本|照|书|表|卡|单|函|合同|材料|凭证|证明|相片|照片|账户)$")
 # Suffixes too common to name one material on their own.
 _GENERIC = frozenset(
     {"证明", "材料", "文件", "证件", "说明", "合同", "凭证", "表", "申请表", "申请书", "登记表"}
@@ -125,6 +114,7 @@ class PreCheck:
     issued: tuple[CheckItem, ...]
     on_site: tuple[CheckItem, ...]
     has: tuple[CheckItem, ...]
+    lacks: tuple[CheckItem, ...]  # what the resident said they lack, wherever it is listed
     unmatched: tuple[str, ...]
     rule: tuple[str, ...]
     source: str
@@ -145,15 +135,12 @@ class Statement:
 
 class MaterialReader:
     """Reads a resident's words against one checklist. Names go through the dictionary's synonyms
-    and ``MATERIAL_ALIASES`` to the document a guide names; a checklist item is also found by a
+    (户口本 → 居民户口簿) to the document a guide names; a checklist item is also found by a
     distinctive tail of its name (照片 for 双方近期半身免冠合影照片)."""
 
     def __init__(self, items: Sequence[CheckItem], dictionary: DomainDictionary) -> None:
         names = MaterialNames.from_dictionary(dictionary)
         surface = dict(names.synonyms)
-        for canonical, variants in MATERIAL_ALIASES.items():
-            surface[canonical] = canonical
-            surface.update({variant: canonical for variant in variants})
         self._surface = surface
         self._canonical = _alternation(surface)
         self.items = tuple(
@@ -172,9 +159,7 @@ class MaterialReader:
         self._forms = {form: frozenset(owners) for form, owners in forms.items()}
         documents = {w for w in (*names.terms, *surface.values()) if _DOCUMENT_MARK.search(w)}
         # Scanned in the resident's own words, so what is not matched is reported as they said it.
-        aliases = (variant for variants in MATERIAL_ALIASES.values() for variant in variants)
         spoken = [v for v, canonical in names.synonyms.items() if _DOCUMENT_MARK.search(canonical)]
-        spoken += [*MATERIAL_ALIASES, *aliases]
         self._known = _alternation({w: w for w in (*self._forms, *documents, *spoken)})
         self._marks = _alternation({m: "-" for m in NEGATIVE_MARKS} | {m: "+" for m in POSITIVE_MARKS})
 
@@ -308,11 +293,20 @@ def plan_items(plan: BundlePlan, names: MaterialNames) -> list[CheckItem]:
     return [_merged_item(line, plan, names) for line in plan.materials]
 
 
+def _merged_keys(line: MergedMaterial, names: MaterialNames) -> tuple[str, ...]:
+    """The documents that satisfy every step using the line: 户口簿 stands in for 居民身份证 at
+    the step that accepts 居民身份证或居民户口簿, not at the steps that want the card itself."""
+    per_use = [names.keys(use.material.name) for use in line.uses]
+    every = set(per_use[0]).intersection(*per_use[1:])
+    ordered = dict.fromkeys(key for keys in per_use for key in keys)
+    return tuple(key for key in ordered if key in every) or tuple(ordered)
+
+
 def _merged_item(line: MergedMaterial, plan: BundlePlan, names: MaterialNames) -> CheckItem:
     first = line.uses[0].material
     return CheckItem(
         name=line.name,
-        keys=tuple(dict.fromkeys(k for use in line.uses for k in names.keys(use.material.name))),
+        keys=_merged_keys(line, names),
         required=line.required,
         form=line.form,
         copies=line.copies,
@@ -402,6 +396,7 @@ def _weigh(
         issued=issued,
         on_site=on_site,
         has=_had(items, said.has),
+        lacks=tuple(item for i, item in enumerate(items) if i in said.lacks),
         unmatched=said.unmatched,
         rule=rule,
         source=source,
@@ -436,7 +431,13 @@ def render_precheck(result: PreCheck) -> str:
     if result.missing:
         lines.append("还缺：" + "；".join(_gap(g) for g in result.missing))
     if result.deferrable:
-        lines.append("可容缺后补：" + "；".join(f"{_gap(g)}，{g.item.deadline}" for g in result.deferrable))
+        lines.append(
+            "可容缺后补："
+            + "；".join(
+                _gap(g) if g.item.deadline in _gap(g) else f"{_gap(g)}，{g.item.deadline}"
+                for g in result.deferrable
+            )
+        )
     if result.electronic:
         lines.append("不用带：" + "、".join(i.name for i in result.electronic) + "（窗口调取电子证照）")
     if result.issued:

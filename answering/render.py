@@ -264,8 +264,17 @@ def render_clarify(decision: Decision) -> Reply:
             {"title": guide.name, "payload": f'/{intent}{{"service": "{guide.name}"}}'}
             for guide in decision.options
         ]
+        + (
+            [{"title": decision.plan.bundle.name, "payload": decision.plan.bundle.name}]
+            if decision.plan
+            else []
+        )
         + [{"title": "都不是，转人工", "payload": "/request_human"}],
-        payload={"type": "clarify", "options": [guide.name for guide in decision.options]},
+        payload={
+            "type": "clarify",
+            "options": [guide.name for guide in decision.options]
+            + ([decision.plan.bundle.name] if decision.plan else []),
+        },
     )
 
 
@@ -293,6 +302,10 @@ def render(decision: Decision, out_of_scope_text: str | None = None) -> Reply:
     channel has one (Rasa's ResponseSelector picks it)."""
     if decision.kind in (Kind.answer, Kind.ask_situation):
         return render_guide_answer(decision)
+    if decision.kind in (Kind.bundle, Kind.precheck, Kind.bundle_list):
+        from answering.render_bundle import render_life_event  # it builds on this module's helpers
+
+        return render_life_event(decision)
     if decision.kind is Kind.clarify:
         return render_clarify(decision)
     if decision.kind is Kind.policy and decision.policy is not None:

@@ -29,6 +29,7 @@ class Turn:
     situation: str | None = None
     remembered_service: str | None = None
     remembered_situation: str | None = None
+    remembered_bundle: str | None = None  # the 一件事 the conversation is about (bundle id)
     full: bool = False  # the whole section was asked for (全部材料), not the phone-sized essentials
 
     @property

@@ -78,6 +78,12 @@ class IndexSettings(BaseModel):
     linked_guide_boost: float = Field(
         default=1.5, ge=1, description="Score factor for guides the question names (name, alias, synonym)"
     )
+    bundle_prior_asking_whole: float = Field(
+        default=1.5,
+        ge=1,
+        description="Score factor for 一件事 bundles when the question asks what a whole event takes "
+        "(办哪些、哪些手续、从头到尾: the dictionary's 一件事 aspect)",
+    )
     policy_prior_without_service: float = Field(
         default=2.0,
         ge=1,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from core.settings import get_settings
 from indexer.builder import make_encoder
+from indexer.bundle_plan import BundlePlan, plan_bundle
+from indexer.bundle_schema import Bundle
+from indexer.dictionary import DomainDictionary
 from indexer.live import IndexVersion, LiveSearcher
 from indexer.schema import Guide, Material
 from indexer.search import Searcher, SearchFilters, SearchResult
@@ -78,6 +81,25 @@ def story_of(text: str) -> str:
 
 def get_guide(id_or_name: str) -> Guide | None:
     return get_searcher().guide(id_or_name)
+
+
+def get_bundle(id_or_name: str) -> Bundle | None:
+    return get_searcher().bundle(id_or_name)
+
+
+def list_bundles() -> list[Bundle]:
+    return sorted(get_searcher().bundles.values(), key=lambda bundle: bundle.name)
+
+
+def bundle_plan(bundle: Bundle, choices: Mapping[str, str] | None = None) -> BundlePlan:
+    """The plan of a served bundle over the served guides (``BundlePlanError`` for a bad choice)."""
+    searcher = get_searcher()
+    return plan_bundle(bundle, searcher.guides, searcher.tokenizer.dictionary, choices=choices)
+
+
+def dictionary() -> DomainDictionary:
+    """The domain dictionary the served index was built with (synonyms, terms)."""
+    return get_searcher().tokenizer.dictionary
 
 
 def guide_materials(id_or_name: str) -> list[Material]:

@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from core.settings import Settings
 from indexer.bm25 import BM25Index
-from indexer.chunks import Chunk, guide_chunks, policy_chunks
+from indexer.bundles import load_bundles
+from indexer.chunks import Chunk, bundle_chunks, guide_chunks, policy_chunks
 from indexer.dictionary import TYPO_TERMS_NAME, load_dictionary
 from indexer.encoder import DenseEncoder
 from indexer.loader import GuideSet, LoadedGuide, Problem, content_hash, load_guides
@@ -47,6 +48,7 @@ POLICY_SUFFIXES = (".txt",)
 @dataclass
 class BuildReport:
     guides: int = 0
+    bundles: int = 0
     policy_items: int = 0
     chunks: int = 0
     embedded: int = 0
@@ -67,7 +69,8 @@ class BuildReport:
             ]
         else:
             lines = [
-                f"索引完成（版本 {self.version}）：{self.guides} 个办事指南，{self.policy_items} 条政策条款，"
+                f"索引完成（版本 {self.version}）：{self.guides} 个办事指南，{self.bundles} 个一件事，"
+                f"{self.policy_items} 条政策条款，"
                 f"{self.chunks} 个片段；新编码 {self.embedded} 个，复用 {self.reused} 个；"
                 f"跳过 {len(self.skipped_files)} 个文件；用时 {self.seconds:.1f}s"
             ]
@@ -173,9 +176,23 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
     kept = _last_good_versions(paths, previous, guide_set)
     report.kept = [str(loaded.file.name) for loaded in kept]
     guides = sorted([*guide_set.guides, *kept], key=lambda loaded: loaded.guide.id)
-    dictionary = load_dictionary(knowledge.dictionary_dir, (g.guide for g in guides))
+    bundle_set = load_bundles(knowledge.bundles_dir, {g.guide.id for g in guides})
+    bundles = [
+        loaded for loaded in bundle_set.bundles if loaded.bundle.id not in {g.guide.id for g in guides}
+    ]
+    report.problems += list(bundle_set.problems)
+    report.problems += [
+        Problem(loaded.file, "id", f"与办事指南 id“{loaded.bundle.id}”重复")
+        for loaded in bundle_set.bundles
+        if loaded not in bundles
+    ]
+    report.skipped_files += [str(p) for p in bundle_set.skipped_files]
+    dictionary = load_dictionary(
+        knowledge.dictionary_dir, (g.guide for g in guides), (b.bundle for b in bundles)
+    )
     policy_files = _policy_files(knowledge.policies_dir)
     doc_hashes = {g.guide.id: g.content_hash for g in guides}
+    doc_hashes.update({f"bundle:{b.bundle.id}": b.content_hash for b in bundles})
     for policy in policy_files:
         faq = faq_file(policy)
         doc_hashes[f"policy:{policy.name}"] = content_hash(
@@ -183,7 +200,7 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
         )
 
     content = _content_id(encoder.model_id, dictionary.fingerprint(), doc_hashes)
-    report.guides = len(guides)
+    report.guides, report.bundles = len(guides), len(bundles)
     if previous is not None and previous.content == content:
         report.version = previous.version
     else:
@@ -209,6 +226,9 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
     chunks: list[Chunk] = []
     for loaded in tqdm(guides, desc="切分办事指南", unit="篇", leave=False, disable=None):
         chunks += guide_chunks(loaded.guide)
+    guide_names = {g.guide.id: g.guide.name for g in guides}
+    for loaded_bundle in bundles:
+        chunks += bundle_chunks(loaded_bundle.bundle, guide_names)
     for policy in policy_files:
         items = parse_policy(policy)
         faqs = load_policy_faq(policy, {item.label for item in items})
@@ -254,6 +274,10 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
         json.dumps({g.guide.id: g.guide.model_dump(mode="json") for g in guides}, ensure_ascii=False),
         encoding="utf-8",
     )
+    new.bundles.write_text(
+        json.dumps({b.bundle.id: b.bundle.model_dump(mode="json") for b in bundles}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     write_manifest(
         new,
         Manifest(
@@ -272,7 +296,9 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
     )
     _swap_into_place(staging, paths.root)
     dictionary.write_userdict(cfg.jieba_dict_dir)
-    write_rasa_service_data([g.guide for g in guides], dictionary, cfg.rasa_data_dir)
+    write_rasa_service_data(
+        [g.guide for g in guides], dictionary, cfg.rasa_data_dir, [b.bundle for b in bundles]
+    )
     report.seconds = time.perf_counter() - started
     return report
 

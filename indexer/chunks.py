@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from indexer.bundle_schema import Bundle
 from indexer.policy import PolicyFaq, PolicyItem
 from indexer.schema import Guide
 
@@ -24,11 +25,12 @@ SECTION_LABELS: dict[str, str] = {
     "faq": "常见问题",
     "situation": "办理情形",
     "policy": "政策条款",
+    "bundle": "一件事",
 }
 
 SECTION_OF_LABEL = {label: section for section, label in SECTION_LABELS.items()}
 
-DocKind = Literal["guide", "policy"]
+DocKind = Literal["guide", "policy", "bundle"]
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,36 @@ def situation_chunks(guide: Guide) -> list[Chunk]:
         for situation in guide.situations
         for i, say in enumerate([situation.name, *situation.says])
     ]
+
+
+def bundle_chunks(bundle: Bundle, guide_names: dict[str, str]) -> list[Chunk]:
+    """A life event as a document: one overview (its names, lead and the services it takes, so a
+    question naming the event or asking what it takes finds it) and, like a guide's situations,
+    one short chunk per way residents say it (生娃娃了，要办些啥子)."""
+    header = f"{bundle.name}（{'、'.join(bundle.aliases[:6])}）"
+    steps = "；".join(f"{step.title}（{guide_names.get(step.guide, step.guide)}）" for step in bundle.steps)
+    chunks = [
+        Chunk(
+            f"{bundle.id}:bundle",
+            bundle.id,
+            "bundle",
+            bundle.name,
+            "bundle",
+            f"{header} 一件事一次办：{bundle.lead}\n要办的事项：{steps}",
+        )
+    ]
+    chunks += [
+        Chunk(
+            situation_chunk_id(bundle.id, "says", i),
+            bundle.id,
+            "bundle",
+            bundle.name,
+            "situation",
+            f"{say}（{bundle.name}）",
+        )
+        for i, say in enumerate(bundle.says)
+    ]
+    return chunks
 
 
 def _policy_citation(item: PolicyItem) -> tuple[str, str]:

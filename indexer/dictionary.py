@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from indexer.bundle_schema import Bundle
 from indexer.schema import Guide
 
 USERDICT_NAME = "userdict.txt"
@@ -41,6 +42,9 @@ class DomainDictionary:
     policy_topics: frozenset[str] = field(
         default=frozenset(),
         metadata={"doc": "words of questions about how government services work (跑几次、容缺、代办…)"},
+    )
+    bundle_links: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, metadata={"doc": "term → ids of the 一件事 bundles it names (name or alias)"}
     )
 
     def residue(self, text: str) -> str:
@@ -74,6 +78,14 @@ class DomainDictionary:
                 found += [gid for gid in self.guide_links[term] if gid not in found]
         return tuple(found)
 
+    def linked_bundles(self, text: str) -> tuple[str, ...]:
+        """一件事 bundles named in ``text`` by their name or a colloquial alias (生娃娃、开个饭馆)."""
+        found: list[str] = []
+        for term in sorted(self.bundle_links, key=len, reverse=True):
+            if term in text:
+                found += [bid for bid in self.bundle_links[term] if bid not in found]
+        return tuple(found)
+
     def typo_terms(self) -> list[str]:
         """What a slip is corrected towards (``indexer.normalize.TypoCorrector``): every term
         (service names, their cores and aliases, synonym groups, curated terms), but not the
@@ -90,6 +102,8 @@ class DomainDictionary:
             digest.update(f"!{word}".encode())
         for word in sorted(self.policy_topics):
             digest.update(f"?{word}".encode())
+        for word in sorted(self.bundle_links):
+            digest.update(f"@{word}={','.join(self.bundle_links[word])}".encode())
         return digest.hexdigest()[:16]
 
     def write_userdict(self, directory: Path) -> Path:
@@ -118,8 +132,10 @@ def _synonym_table(section: object) -> dict[str, tuple[str, ...]]:
     return {str(canonical): tuple(str(v) for v in variants or []) for canonical, variants in section.items()}
 
 
-def load_dictionary(dictionary_dir: Path, guides: Iterable[Guide] = ()) -> DomainDictionary:
-    """Merge the curated files in ``dictionary_dir`` with the guides' names and aliases."""
+def load_dictionary(
+    dictionary_dir: Path, guides: Iterable[Guide] = (), bundles: Iterable[Bundle] = ()
+) -> DomainDictionary:
+    """Merge the curated files in ``dictionary_dir`` with the guides' and bundles' names and aliases."""
     curated = _read_yaml(dictionary_dir / "terms.yaml")
     terms: set[str] = set()
     for words in curated.values():
@@ -140,6 +156,12 @@ def load_dictionary(dictionary_dir: Path, guides: Iterable[Guide] = ()) -> Domai
         service_terms.update(variants)
     terms |= service_terms
     terms.update(aspect_synonyms)
+    bundle_links: dict[str, list[str]] = {}
+    for bundle in bundles:
+        for term in (bundle.name, *bundle.aliases):
+            if bundle.id not in bundle_links.setdefault(term, []):
+                bundle_links[term].append(bundle.id)
+    terms.update(bundle_links)
 
     stopword_file = dictionary_dir / "stopwords.txt"
     stopwords = (
@@ -154,6 +176,7 @@ def load_dictionary(dictionary_dir: Path, guides: Iterable[Guide] = ()) -> Domai
         aspect_terms=frozenset(aspect_synonyms),
         guide_links=_guide_links(guide_list, service_synonyms),
         policy_topics=frozenset(str(word) for word in curated.get("policy_topics") or []),
+        bundle_links={term: tuple(ids) for term, ids in bundle_links.items()},
     )
 
 

@@ -1,4 +1,5 @@
-"""NLU data generated from the guides for Rasa: the service lookup table and synonyms.
+"""NLU data generated from the guides for Rasa: the service lookup table and synonyms, and the
+一件事 bundles' names as questions about what an event takes.
 
 Every way the guides and the synonym table name a service (name, aliases, name cores,
 colloquial synonyms) maps to the canonical 事项名称 through Rasa's EntitySynonymMapper,
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from indexer.bundle_schema import Bundle
 from indexer.dictionary import DomainDictionary
 from indexer.schema import Guide
 
@@ -24,7 +26,13 @@ def service_names(guide: Guide, dictionary: DomainDictionary) -> list[str]:
     )
 
 
-def write_rasa_service_data(guides: list[Guide], dictionary: DomainDictionary, directory: Path) -> Path:
+# How residents ask what a life event takes; each bundle's name and aliases fill the blank.
+EVENT_QUESTIONS = ("{}", "{}要办哪些", "{}要办些啥子", "{}咋个办")
+
+
+def write_rasa_service_data(
+    guides: list[Guide], dictionary: DomainDictionary, directory: Path, bundles: list[Bundle] | None = None
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     lookup = sorted(
         {guide.name for guide in guides} | {n for g in guides for n in service_names(g, dictionary)}
@@ -34,6 +42,13 @@ def write_rasa_service_data(guides: list[Guide], dictionary: DomainDictionary, d
         names = service_names(guide, dictionary)
         if names:
             nlu.append({"synonym": guide.name, "examples": _examples(names)})
+    # Not an alias that also names a service (上小学): its examples would teach it is no entity.
+    event_names = {
+        name for b in bundles or [] for name in (b.name, *b.aliases) if name not in dictionary.guide_links
+    }
+    events = sorted({question.format(name) for name in event_names for question in EVENT_QUESTIONS})
+    if events:
+        nlu.append({"intent": "ask_process", "examples": _examples(events)})
     path = directory / RASA_DATA_NAME
     header = "# 由 python -m indexer build 根据办事指南生成，请勿手改\n"
     body = yaml.dump(

@@ -11,6 +11,7 @@ import numpy as np
 
 from core.settings import IndexSettings
 from indexer.bm25 import BM25Index
+from indexer.bundle_schema import Bundle
 from indexer.chunks import SECTION_LABELS, SECTION_OF_LABEL, Chunk, faq_of_chunk, situation_of_chunk
 from indexer.encoder import DenseEncoder
 from indexer.fusion import FusedChunk, best_per_document, reciprocal_rank_fusion, reweight
@@ -21,6 +22,8 @@ from indexer.text import ChineseTokenizer, normalize
 from indexer.vector_index import VectorIndex
 
 _MEANINGFUL_CHARS = ("\u3400", "\u9fff")
+# The dictionary's aspect for asking what a whole life event takes (办哪些、哪些手续、从头到尾).
+WHOLE_EVENT = "一件事"
 
 
 Retrievers = Literal["hybrid", "bm25", "dense"]
@@ -78,6 +81,7 @@ class SearchResult:
     asked_section: str | None = None
     # (as typed, as read) for each slip corrected in the query: ("身分正", "身份证").
     corrections: tuple[tuple[str, str], ...] = ()
+    linked_bundles: tuple[str, ...] = ()  # 一件事 the words name (生娃娃、开个饭馆)
 
     def to_json(self) -> dict:
         return {
@@ -86,6 +90,7 @@ class SearchResult:
             "reason": self.reason,
             "truncated": self.truncated,
             "linked_guides": list(self.linked_guides),
+            "linked_bundles": list(self.linked_bundles),
             "asked_section": self.asked_section,
             "corrections": [list(pair) for pair in self.corrections],
             "results": [hit.__dict__ for hit in self.hits],
@@ -125,6 +130,11 @@ class Searcher:
         raw_guides = json.loads(paths.guides.read_text(encoding="utf-8"))
         self.guides: dict[str, Guide] = {gid: Guide.model_validate(data) for gid, data in raw_guides.items()}
         self._guide_by_name = {guide.name: guide for guide in self.guides.values()}
+        raw_bundles = json.loads(paths.bundles.read_text(encoding="utf-8")) if paths.bundles.exists() else {}
+        self.bundles: dict[str, Bundle] = {
+            bid: Bundle.model_validate(data) for bid, data in raw_bundles.items()
+        }
+        self._bundle_by_name = {bundle.name: bundle for bundle in self.bundles.values()}
 
     def warm_up(self) -> None:
         self.encoder.warm_up()
@@ -137,6 +147,9 @@ class Searcher:
 
     def guide(self, id_or_name: str) -> Guide | None:
         return self.guides.get(id_or_name) or self._guide_by_name.get(id_or_name)
+
+    def bundle(self, id_or_name: str) -> Bundle | None:
+        return self.bundles.get(id_or_name) or self._bundle_by_name.get(id_or_name)
 
     def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None:
@@ -188,7 +201,11 @@ class Searcher:
             dense_weight=cfg.dense_weight,
         )
         linked = self.tokenizer.dictionary.linked_guides(text)
-        fused = reweight(fused, self._prior(linked, self.tokenizer.dictionary.asks_about_policy(text)))
+        bundles = self.tokenizer.dictionary.linked_bundles(text)
+        asks_policy = self.tokenizer.dictionary.asks_about_policy(text)
+        # 办哪些手续 asks what an event takes; 能办哪些事、能不能一起办 about how services work does not.
+        asks_whole = (WHOLE_EVENT in text or WHOLE_EVENT in expanded.aspects) and not asks_policy
+        fused = reweight(fused, self._prior(linked, bundles, asks_whole, asks_policy))
         asked_section = next((SECTION_OF_LABEL[a] for a in expanded.aspects if a in SECTION_OF_LABEL), None)
         situations = self._best_situations(fused, dense_score_of)
         faqs = self._best_faqs(fused, dense_score_of)
@@ -205,9 +222,17 @@ class Searcher:
             for item in best_per_document(fused, self._doc_of)[:k]
         ]
 
-        confident, reason = self._confidence(dense_pairs, bool(linked), bool(hits))
+        confident, reason = self._confidence(dense_pairs, bool(linked or bundles), bool(hits))
         return SearchResult(
-            query, hits, confident, truncated, reason, linked, asked_section, corrections=corrections
+            query,
+            hits,
+            confident,
+            truncated,
+            reason,
+            linked,
+            asked_section,
+            corrections=corrections,
+            linked_bundles=bundles,
         )
 
     def _best_situations(
@@ -254,18 +279,27 @@ class Searcher:
             return position
         return self._section_position.get((self.chunks[position].doc_id, section), position)
 
-    def _prior(self, linked: tuple[str, ...], asks_policy: bool) -> Callable[[int], float]:
-        """Guides the question names are likelier. The city's plan is likelier only for questions
-        about how government services work (跑几次、容缺、代办…); a resident describing their own
-        situation without naming a service wants a service, not the plan."""
-        linked_set = set(linked)
+    def _prior(
+        self, linked: tuple[str, ...], bundles: tuple[str, ...], asks_whole: bool, asks_policy: bool
+    ) -> Callable[[int], float]:
+        """Guides the question names are likelier; so is a life event it names (生娃娃、开个饭馆),
+        unless it also names a service and does not ask what the whole event takes (开饭馆要办
+        食品经营许可证吗 is about that service). Asking what a whole event takes (办哪些手续) makes
+        every event likelier. The city's plan is likelier only for questions about how government
+        services work (跑几次、容缺、代办…); a resident describing their own situation without
+        naming a service wants a service, not the plan."""
+        linked_set = set(linked) | (set(bundles) if asks_whole or not linked else set())
         cfg = self.settings
         policy_prior = cfg.policy_prior_without_service if asks_policy else cfg.policy_prior_without_topic
 
         def weight(position: int) -> float:
             chunk = self.chunks[position]
             if chunk.doc_id in linked_set:
-                return cfg.linked_guide_boost
+                return cfg.linked_guide_boost * (
+                    cfg.bundle_prior_asking_whole if asks_whole and chunk.kind == "bundle" else 1.0
+                )
+            if asks_whole and chunk.kind == "bundle":
+                return cfg.bundle_prior_asking_whole
             if chunk.kind == "policy" and not linked_set:
                 return policy_prior
             return 1.0

@@ -12,7 +12,7 @@ from indexer.chunks import Chunk
 from indexer.dictionary import DomainDictionary
 
 # Bump when chunking or the stored layout changes: an index of another format is rebuilt.
-INDEX_FORMAT = 8
+INDEX_FORMAT = 9
 
 
 @dataclass
@@ -48,6 +48,10 @@ class IndexPaths:
     @property
     def guides(self) -> Path:
         return self.root / "guides.json"
+
+    @property
+    def bundles(self) -> Path:
+        return self.root / "bundles.json"
 
     @property
     def dictionary(self) -> Path:
@@ -102,6 +106,7 @@ def write_dictionary(paths: IndexPaths, dictionary: DomainDictionary) -> None:
         "aspect_terms": sorted(dictionary.aspect_terms),
         "guide_links": {k: list(v) for k, v in dictionary.guide_links.items()},
         "policy_topics": sorted(dictionary.policy_topics),
+        "bundle_links": {k: list(v) for k, v in dictionary.bundle_links.items()},
     }
     paths.dictionary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
@@ -115,6 +120,7 @@ def read_dictionary(paths: IndexPaths) -> DomainDictionary:
         aspect_terms=frozenset(data["aspect_terms"]),
         guide_links={k: tuple(v) for k, v in data["guide_links"].items()},
         policy_topics=frozenset(data.get("policy_topics", [])),
+        bundle_links={k: tuple(v) for k, v in data.get("bundle_links", {}).items()},
     )
 
 

@@ -265,6 +265,16 @@ class Services:
         with self.unit() as (session, ctx):
             return agency.open_request(session, ctx, form, bundles_dir=bundles_dir)
 
+    def agency_districts(self) -> list[str]:
+        """The 县区 an agent can be sent to (the halls' districts, the city itself left out)."""
+        with self.unit() as (session, _ctx):
+            return agency.districts(session)
+
+    def check_agency_district(self, value: str) -> str:
+        """The 县区's full name for what the resident said (汇川 → 汇川区); InvalidInput otherwise."""
+        with self.unit() as (session, _ctx):
+            return agency.check_district(session, value)
+
     def agency_status(self, tracking_number: str, phone: str, sender_id: str) -> AgencyStatusView | None:
         """The request if the phone matches, else None — one neutral answer; rate-limited, audited."""
         with self.unit() as (session, ctx):

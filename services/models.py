@@ -412,7 +412,7 @@ class PersonalDataHold(Base):
 
     reference: Mapped[str] = mapped_column(String(64), primary_key=True)
     conversation_hash: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # id_number | phone
+    kind: Mapped[str] = mapped_column(String(16))  # id_number | phone | name
     ciphertext: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 

@@ -24,10 +24,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.context import Context
-from services.identity import mask_id_number, mask_phone
+from services.identity import mask_id_number, mask_name, mask_phone
 from services.models import PersonalDataHold
 
-MASKS: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "phone": mask_phone}
+MASKS: dict[str, Callable[[str], str]] = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "name": mask_name,
+}
 _NONCE_BYTES = 12
 
 
@@ -40,7 +44,7 @@ class Held:
 
 
 def hold(session: Session, ctx: Context, conversation_id: str, kind: str, value: str) -> Held:
-    """Hold an already validated ``value`` (``kind``: id_number or phone) for the conversation."""
+    """Hold an already validated ``value`` (``kind``: id_number, phone or name) for the conversation."""
     if kind not in MASKS:
         raise ValueError(f"unknown kind of personal data: {kind!r} (expected one of {sorted(MASKS)})")
     reference = secrets.token_urlsafe(24)

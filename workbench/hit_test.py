@@ -22,6 +22,9 @@ KIND_LABELS = {
     Kind.policy: "引用政策条款",
     Kind.out_of_scope: "不属于政务服务，礼貌拒答",
     Kind.not_sure: "没有把握，如实告知",
+    Kind.bundle: "回答一件事（各步骤与合并材料清单）",
+    Kind.precheck: "材料预审（还缺什么）",
+    Kind.bundle_list: "列出可以一件事一次办的事",
 }
 EVIDENCE_LABELS = {
     "named": "问题里点名了事项（名称、别名、同义词或识别出的实体）",
@@ -33,6 +36,13 @@ EVIDENCE_LABELS = {
     "no_hits": "没有检索结果",
     "not_confident": "检索没有把握",
     "nlu:out_of_scope": "与政务服务无关",
+    "bundle": "问的是一件事（点名或检索到一件事，且问整件事要办什么）",
+    "bundle_step": "追问对话中一件事的第N步",
+    "bundle_followup": "沿用对话中的一件事",
+    "precheck": "说了手上有或缺哪些材料",
+    "bundle_list": "问有哪些一件事",
+    "precheck_needs_subject": "说了手上的材料，但没说办哪个事项",
+    "bundle_of_options": "几个相近事项同属一件事，问的是先后或整件事",
 }
 
 

@@ -18,8 +18,11 @@ from services.log_privacy import log_text, pseudonym
 
 unanswered_log = logging.getLogger("zunyi.unanswered")
 SITUATION_SLOT = "situation"
+BUNDLE_SLOT = "bundle"
 # The whole list rather than the phone-sized essentials: the 全部材料 button, or said so.
-_WANTS_ALL = re.compile(r"全部材料|所有材料|完整的?材料|材料.{0,4}全部|全部的?清单|都要带些?啥")
+_WANTS_ALL = re.compile(
+    r"全部材料|所有材料|完整的?材料|材料.{0,4}全部|全部的?清单|都要带些?啥|都列出来|全部列出|按情况的那些"
+)
 
 
 def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
@@ -36,6 +39,7 @@ def turn_of(tracker: Tracker, intent: str | None = None) -> Turn:
         # tagged as a service (补贴), so it is the fallback.
         remembered_service=tracker.get_slot("last_guide") or tracker.get_slot("service"),
         remembered_situation=tracker.get_slot(SITUATION_SLOT),
+        remembered_bundle=tracker.get_slot(BUNDLE_SLOT),
         full="all" in tracker.get_latest_entity_values("detail") or bool(_WANTS_ALL.search(text)),
     )
 
@@ -75,7 +79,15 @@ def log_unanswered(tracker: Tracker, decision: Decision) -> None:
 
 
 def remember(decision: Decision) -> list[EventType]:
-    """Slots a follow-up (那要好多钱、第二种呢) leans on."""
+    """Slots a follow-up (那要好多钱、第二种呢、第二步要带啥) leans on. A life event answered
+    replaces the service talked about; a step's service is remembered within its event."""
+    if decision.kind is Kind.bundle and decision.plan is not None:
+        return [
+            SlotSet(BUNDLE_SLOT, decision.plan.bundle.id),
+            SlotSet("service", None),
+            SlotSet("last_guide", None),
+            SlotSet(SITUATION_SLOT, None),
+        ]
     guide = decision.guide
     if guide is None or decision.kind not in (Kind.answer, Kind.ask_situation):
         return []

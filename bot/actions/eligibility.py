@@ -20,6 +20,7 @@ from answering.core import decide
 from answering.decision import Kind as DecisionKind
 from answering.render import citation, guide_card, guide_source, next_step_buttons, render, render_aspect
 from bot.actions import consent
+from bot.actions.answer import remember as remember_answer
 from bot.actions.answer import send, turn_of
 from bot.actions.base import Action, FormValidationAction
 from bot.eligibility.answers import FIELDS, Kind, is_stop, parse_answer
@@ -125,6 +126,10 @@ class ActionStartEligibilityCheck(Action):
         ):
             send(dispatcher, render(decision))
             return not_now
+        if decision.kind in (DecisionKind.bundle, DecisionKind.precheck):
+            # 要办哪些 about a life event, or what one has: nobody's eligibility is asked
+            send(dispatcher, render(decision))
+            return remember_answer(decision) + not_now
         guide = decision.guide
         if guide is None:
             dispatcher.utter_message(

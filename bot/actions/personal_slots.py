@@ -20,11 +20,11 @@ from services.errors import ServiceUnavailable
 from services.identity import mask_text
 
 logger = logging.getLogger(__name__)
-WHAT = {"id_number": "身份证号", "phone": "手机号"}
+WHAT = {"id_number": "身份证号", "phone": "手机号", "name": "姓名"}
 
 
 def hold(tracker: Tracker, kind: str, value: str) -> dict[str, str]:
-    """The slot value for a validated ``value`` of ``kind`` (id_number or phone)."""
+    """The slot value for a validated ``value`` of ``kind`` (id_number, phone or name)."""
     held = get_services().hold_personal(tracker.sender_id, kind, value)
     return {"masked": held.masked, "ref": held.reference}
 

@@ -1,4 +1,6 @@
-"""The application-status form: number plus proof, answered only when they match."""
+"""The application-status form: number plus proof, answered only when they match.
+
+The same form answers for a 代办 request (DB…): its proof can only be the phone it was opened with."""
 
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ from rasa_sdk.types import DomainDict
 from bot.actions import personal_slots
 from bot.actions.backend import get_services
 from bot.actions.base import Action, FormValidationAction
+from services import agency
 from services.applications import NEUTRAL_ANSWER, normalise_number
 from services.errors import DomainError, RateLimited
 from services.feedback import COMPLAINT_PREFIX
 from services.identity import validate_phone
+from services.models import AgencyStatus
 
 # Said in one message (查进度 ZW202611030012 身份证后六位12123X): the number and the proof are
 # both taken, so nothing is asked twice.
-_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z])(?:ZW|TS)\s*\d{12}(?!\d)", re.IGNORECASE)
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z])(?:ZW|TS|DB)\s*\d{12}(?!\d)", re.IGNORECASE)
 _PROOF_IN_TEXT = re.compile(
     r"后\s*[六6]\s*位\s*(?:是|为|[:：])?\s*(\d{5}[\dXx])(?![\dXx])|(?<!\d)(1[3-9]\d{9})(?!\d)"
 )
@@ -28,13 +32,17 @@ _PROOF_IN_TEXT = re.compile(
 
 _FORGOT = re.compile(r"不记得|记不得|忘了|忘记|找不到|搞掉|弄丢|丢了|没有|莫得|没得|不晓得|不知道")
 NO_NUMBER_HELP = (
-    "办件编号印在受理回执（或受理短信）上，以 ZW 开头；投诉受理编号以 TS 开头。找不到的话，"
-    "可以带身份证到受理窗口查询，或拨打政务服务热线 12345。"
+    "办件编号印在受理回执（或受理短信）上，以 ZW 开头；投诉受理编号以 TS 开头；代办编号以 DB 开头。"
+    "找不到的话，可以带身份证到受理窗口查询，或拨打政务服务热线 12345。"
 )
 
 
 def _is_complaint(number: str) -> bool:
     return number.upper().startswith(COMPLAINT_PREFIX)
+
+
+def _is_agency(number: Any) -> bool:
+    return "".join(str(number or "").split()).upper().startswith(agency.NUMBER_PREFIX)
 
 
 class ActionAskApplicationNumber(Action):
@@ -49,7 +57,7 @@ class ActionAskApplicationNumber(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(
             text="请告诉我办件编号（受理回执上以 ZW 开头的14位编号，例如 ZW202611030012）；"
-            "查投诉就告诉我投诉受理编号（TS 开头）。"
+            "查投诉告诉我投诉受理编号（TS 开头），查代办告诉我代办编号（DB 开头）。"
         )
         return []
 
@@ -61,7 +69,12 @@ class ActionAskStatusProof(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(text="为保护您的信息，请再提供申请人身份证号的后6位，或办件时留的手机号。")
+        if _is_agency(tracker.get_slot("application_number")):
+            dispatcher.utter_message(text="为保护您的信息，请再提供申请代办时留的手机号。")
+        else:
+            dispatcher.utter_message(
+                text="为保护您的信息，请再提供申请人身份证号的后6位，或办件时留的手机号。"
+            )
         return []
 
 
@@ -109,8 +122,9 @@ class ValidateApplicationStatusForm(FormValidationAction):
         number = "".join(str(value).split()).upper()
         if _is_complaint(number):
             return {"application_number": number}
+        check = agency.normalise_number if _is_agency(number) else normalise_number
         try:
-            return {"application_number": normalise_number(number)}
+            return {"application_number": check(number)}
         except DomainError as error:
             dispatcher.utter_message(text=error.message)
             return {"application_number": None}
@@ -123,6 +137,8 @@ class ValidateApplicationStatusForm(FormValidationAction):
         if personal_slots.is_held(value):
             return {"status_proof": value}
         proof = "".join(str(value).split()).upper()
+        if _is_agency(tracker.get_slot("application_number")):
+            return self._agency_phone(proof, dispatcher, tracker)
         if len(proof) in (6, 18):
             return {"status_proof": proof[-6:]}
         try:
@@ -133,6 +149,16 @@ class ValidateApplicationStatusForm(FormValidationAction):
             return {"status_proof": personal_slots.hold(tracker, "phone", phone)}
         dispatcher.utter_message(text="请输入身份证号后6位（如 02001X），或11位手机号。")
         return {"status_proof": None}
+
+    @staticmethod
+    def _agency_phone(proof: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """A 代办 request was opened with a phone only: an ID tail proves nothing about it."""
+        try:
+            phone = validate_phone(proof)
+        except DomainError:
+            dispatcher.utter_message(text="查代办进度请输入申请代办时留的11位手机号。")
+            return {"status_proof": None}
+        return {"status_proof": personal_slots.hold(tracker, "phone", phone)}
 
 
 class ActionStopStatusCheck(Action):
@@ -172,6 +198,9 @@ class ActionCheckApplicationStatus(Action):
         if held and proof is None:
             dispatcher.utter_message(text=f"{personal_slots.expired('phone')}请重新说“查办件进度”。")
             return clear
+        if _is_agency(number):
+            self._agency(dispatcher, number, proof or "", tracker.sender_id)
+            return clear
         try:
             found = get_services().lookup_application(number, proof or "", tracker.sender_id)
         except RateLimited as error:
@@ -191,6 +220,35 @@ class ActionCheckApplicationStatus(Action):
             json_message={"type": "application_status", "number": found.number, "status": found.status.value},
         )
         return clear
+
+    @staticmethod
+    def _agency(dispatcher: CollectingDispatcher, number: str, phone: str, sender_id: str) -> None:
+        try:
+            found = get_services().agency_status(number, phone, sender_id)
+        except RateLimited as error:
+            dispatcher.utter_message(text=error.message)
+            return
+        except DomainError:
+            found = None
+        if found is None:
+            dispatcher.utter_message(text=agency.NEUTRAL_ANSWER)
+            return
+        if found.status is AgencyStatus.received:
+            next_step = "代办员分派后会打您留的手机联系您，请保持电话畅通。"
+        elif found.status in agency.FINISHED:
+            next_step = "如有疑问请拨打 12345。"
+        else:
+            next_step = "代办员会打您留的手机联系您，请保持电话畅通。"
+        dispatcher.utter_message(
+            text=f"代办申请 {found.tracking_number}（{found.subject_name}，{found.district}{found.town}）"
+            f"当前状态：{found.status_label}"
+            f"（登记于{found.created_at:%m月%d日}，最近更新{found.updated_at:%m月%d日 %H:%M}）。{next_step}",
+            json_message={
+                "type": "agency_status",
+                "number": found.tracking_number,
+                "status": found.status.value,
+            },
+        )
 
     @staticmethod
     def _complaint(dispatcher: CollectingDispatcher, number: str) -> None:

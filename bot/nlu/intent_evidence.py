@@ -17,7 +17,7 @@ _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 # question that merely sounds alike (公积金取得出来不, 单位把我辞退了) must not start one.
 FORM_WORDS = {
     "check_status": re.compile(
-        r"进度|进展|办件|查询|查件|查一下|查一哈|查下|查查|到哪|状态|消息|结果|受理|编号|ZW|审|批|通过|退回|"
+        r"进度|进展|办件|查询|查件|查一下|查一哈|查下|查查|到哪|状态|消息|结果|受理|编号|ZW|DB|审|批|通过|退回|"
         r"寄出|做好|做出来|办好|好了|办完|卡在|卡住|下来|了没|领了不|件|怎么样了|咋样了|咋个样了|如何了",
         re.IGNORECASE,
     ),
@@ -27,6 +27,11 @@ FORM_WORDS = {
     ),
     "cancel_appointment": re.compile(
         r"取消|不去了|去不了|退约|退号|退掉|撤销|不约|约|号(?!码)|不办了|不要了|改到|改个|改时间|换个时间|换时间"
+    ),
+    # 免费代办: someone to do the errand (代办、跑腿、上门、帮我办). A reason one cannot go (腿脚残了)
+    # alone is not a request: 腿脚残了想办个残疾证 asks about the service.
+    "request_agency": re.compile(
+        r"代办|代跑|跑腿|上门|委托|派.{0,3}人|帮.{0,6}(办|跑)|替.{0,4}(办|跑)|代.{0,2}(办|跑)"
     ),
 }
 # A complaint said as such stands (the action still asks before filing); a question that only
@@ -44,9 +49,9 @@ ASKS_A_QUESTION = re.compile(
 )
 
 
-# A tracking number asked about (ZW… 办件, TS… 投诉) or an application's progress asked after:
-# a status query whatever DIET says ("TS202611290035 这个投诉处理得咋样了" read as complaint).
-TRACKING_NUMBER = re.compile(r"(?<![A-Za-z])(ZW|TS)\s*\d{12}(?!\d)", re.IGNORECASE)
+# A tracking number asked about (ZW… 办件, TS… 投诉, DB… 代办) or an application's progress asked
+# after: a status query whatever DIET says ("TS202611290035 这个投诉处理得咋样了" read as complaint).
+TRACKING_NUMBER = re.compile(r"(?<![A-Za-z])(ZW|TS|DB)\s*\d{12}(?!\d)", re.IGNORECASE)
 ASKS_PROGRESS = re.compile(
     r"进度|进展|到哪一?步|怎么样了|咋样了|咋个样了|如何了|处理了没|处理没|有结果没|结果出来|办好没|"
     r"办好了没|好了没|批下来没|审批到"

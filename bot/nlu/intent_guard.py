@@ -9,8 +9,9 @@ from retrieval what to answer:
   service (a name, alias or synonym from the index's dictionary);
 - a complaint that is really a question with no complaint word (烦死了，审批要多长时间) is
   answered; the complaint and handoff actions still ask before opening a ticket;
-- check_status, book_appointment and cancel_appointment start their forms only when the words
-  ask for progress or an appointment (公积金取得出来不 is not a status query).
+- check_status, book_appointment, cancel_appointment and request_agency start their forms only
+  when the words ask for progress, an appointment or an errand done for them (公积金取得出来不
+  is not a status query).
 
 Loaded by Rasa in .venv-rasa: imports only Rasa and bot.nlu.intent_evidence (standard library).
 """

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from answering.core import decide
 from answering.decision import Decision, Kind
+from answering.precheck import plan_source, render_precheck
 from answering.render import citation, render_aspect, render_policy
+from answering.render_bundle import bundle_text
 from answering.turn import Turn
 from channels.rasa_client import NluParse
 from indexer.api import policy_item_text, search
@@ -34,7 +36,7 @@ class Hit(BaseModel):
 class Answer(BaseModel):
     """Text the operator can read out as it stands, with where it came from."""
 
-    kind: Literal["guide", "policy"]
+    kind: Literal["guide", "policy", "bundle", "precheck"]
     guide_id: str | None = None
     situation: str | None = Field(default=None, description="情形：来电人描述的或需要问清的")
     title: str
@@ -123,6 +125,10 @@ def _hit(hit: SearchHit) -> Hit:
 def _answer(decision: Decision) -> Answer | None:
     if decision.kind is Kind.policy and decision.policy is not None:
         return _policy_answer(decision.policy)
+    if decision.kind is Kind.bundle and decision.plan is not None:
+        return _bundle_answer(decision)
+    if decision.kind is Kind.precheck and decision.precheck is not None:
+        return _precheck_answer(decision)
     guide = decision.guide
     if decision.kind not in (Kind.answer, Kind.ask_situation) or guide is None:
         return None
@@ -145,6 +151,36 @@ def _answer(decision: Decision) -> Answer | None:
         department=guide.department,
         updated=guide.updated.isoformat(),
         url=guide.online.url,
+    )
+
+
+def _bundle_answer(decision: Decision) -> Answer:
+    """A life event read out step by step: the same text residents get, the steps' guides cited."""
+    plan = decision.plan
+    assert plan is not None
+    return Answer(
+        kind="bundle",
+        title=plan.bundle.name,
+        aspect=decision.aspect,
+        aspect_label=SECTION_LABELS["bundle"],
+        text=bundle_text(plan, decision.aspect, decision.full),
+        citation=plan_source(plan),
+        notice=plan.bundle.sample_notice,
+        updated=plan.bundle.updated.isoformat(),
+    )
+
+
+def _precheck_answer(decision: Decision) -> Answer:
+    result = decision.precheck
+    assert result is not None
+    return Answer(
+        kind="precheck",
+        guide_id=decision.guide.id if decision.guide is not None else None,
+        title=result.subject,
+        aspect="precheck",
+        aspect_label="材料预审",
+        text=render_precheck(result),
+        citation=result.source,
     )
 
 

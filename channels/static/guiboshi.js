@@ -460,12 +460,46 @@
     );
   }
 
+  // 预审: what the resident ticked goes to the dialogue as their own words (我有：…，还缺什么？);
+  // the answering core answers with a pre-check of the guide or 一件事 the conversation is about.
+  function precheckBlock(entry, tickedNames) {
+    const hintId = `gb-pc-${entry.id}`;
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "gb-precheck-ask",
+        "aria-describedby": hintId,
+        onclick: () => {
+          const names = tickedNames();
+          if (names.length) send(`我有：${names.join("、")}，还缺什么？`);
+        },
+      },
+      "看看还缺什么",
+    );
+    const sync = () => {
+      button.disabled = tickedNames().length === 0;
+    };
+    sync();
+    const el = h(
+      "div",
+      { class: "gb-precheck" },
+      button,
+      h("span", { id: hintId, class: "gb-hint" }, "勾选已有的材料，帮您预审还缺什么"),
+    );
+    return { el, sync };
+  }
+
   function materialChecklist(card, entry) {
     entry.checked = Array.isArray(entry.checked) ? entry.checked : [];
     const total = card.materials.length;
     const progress = h("p", { class: "gb-progress", "aria-live": "polite" });
+    const precheck = precheckBlock(entry, () =>
+      entry.checked.map((i) => card.materials[i] && card.materials[i].name).filter((n) => typeof n === "string" && n),
+    );
     const updateProgress = () => {
       progress.textContent = `已备齐 ${entry.checked.length}/${total} 项`;
+      precheck.sync();
     };
     const items = card.materials.map((m, i) => {
       const id = `gb-m-${entry.id}-${i}`;
@@ -511,6 +545,222 @@
       { class: "gb-card" },
       h("ol", { class: "gb-checklist", "aria-label": `「${card.service}」材料清单，备齐一项勾选一项` }, items),
       progress,
+      precheck.el,
+    );
+  }
+
+  // ---- 一件事: the steps of a life event as a timeline, and one merged checklist --------------
+  const STEP_BUTTON = /^第(\d+)步\s/;
+  // Sections whose text says more than the card (what each step costs): their text stays.
+  const BUNDLE_TEXT_SECTIONS = new Set(["fees", "benefits"]);
+
+  function stepOfButton(button) {
+    const found = button && typeof button.title === "string" ? STEP_BUTTON.exec(button.title) : null;
+    return found ? Number(found[1]) : null;
+  }
+
+  function isBundleCard(payload) {
+    return Boolean(payload && payload.type === "bundle_card" && Array.isArray(payload.steps) && payload.steps.length);
+  }
+
+  function numbers(list) {
+    return (Array.isArray(list) ? list : []).filter(Number.isInteger);
+  }
+
+  function bundleStep(step, button) {
+    const parallel = numbers(step.parallel_with);
+    const after = numbers(step.after);
+    const order = [
+      after.length ? `第${after.join("、")}步办完后办` : null,
+      parallel.length ? `可与第${parallel.join("、")}步同时办` : null,
+    ].filter(Boolean);
+    const ask = () => {
+      if (button) send(button.payload, button.title);
+      else send(`第${step.number}步怎么办`);
+    };
+    return h(
+      "li",
+      { class: step.critical ? "gb-step gb-step-critical" : "gb-step" },
+      h(
+        "button",
+        { type: "button", class: "gb-step-ask", onclick: ask },
+        h("span", { class: "gb-step-num", "aria-hidden": "true" }, String(step.number)),
+        h(
+          "span",
+          { class: "gb-step-body" },
+          h(
+            "span",
+            { class: "gb-step-title" },
+            h("span", { class: "gb-sr" }, `第${step.number}步：`),
+            String(step.title || step.service || ""),
+          ),
+          step.where ? h("span", { class: "gb-step-where" }, String(step.where)) : null,
+          h(
+            "span",
+            { class: "gb-marks" },
+            h("span", { class: "gb-mark gb-days" }, Number(step.days) > 0 ? `${step.days}个工作日` : "即办"),
+            step.fully_online ? h("span", { class: "gb-mark gb-online", title: "可全程网上办理" }, "网办") : null,
+            step.critical ? h("span", { class: "gb-mark gb-critical", title: "这一步的时间计入总时长" }, "关键步骤") : null,
+          ),
+          step.when ? h("span", { class: "gb-step-note" }, `按需：${step.when}`) : null,
+          order.length ? h("span", { class: "gb-step-note" }, order.join("；")) : null,
+        ),
+        h("span", { class: "gb-step-go", "aria-hidden": "true" }, "›"),
+      ),
+    );
+  }
+
+  function bundleSummary(card, steps) {
+    const online = steps.filter((s) => s.fully_online).length;
+    const days = Number(card.total_days) > 0 ? `承诺时限合计约${card.total_days}个工作日（同时办的已并算）` : "都能当场办结";
+    const visits = Number(card.hall_visits) > 0 ? `最多跑${card.hall_visits}次大厅` : "不用跑大厅";
+    return `共${steps.length}步，${days}，${visits}${online ? `，${online}步可全程网办` : ""}。`;
+  }
+
+  // Lines the resident brings are ticked as they are found; lines an earlier step issues or the
+  // hall fetches itself are listed so nobody hunts for them, without a box.
+  function bundleMaterial(m, index, shown, entry, onTick) {
+    const bring = m.to_bring !== false;
+    const steps = numbers(m.steps);
+    const marks = [
+      m.form ? h("span", { class: "gb-mark gb-form" }, m.form) : null,
+      m.copies ? h("span", { class: "gb-mark" }, `${m.copies}份`) : null,
+      steps.length ? h("span", { class: "gb-mark" }, `第${steps.join("、")}步用`) : null,
+      !bring && Number.isInteger(m.obtained_from)
+        ? h("span", { class: "gb-mark gb-issued" }, `第${m.obtained_from}步办出`)
+        : !bring && m.e_license
+          ? h("span", { class: "gb-mark gb-elicense", title: "窗口调取电子证照，不用带实体证件" }, "电子证照，免带")
+          : null,
+      m.deferrable ? h("span", { class: "gb-mark gb-defer", title: "可容缺受理，办结前补交" }, "可容缺") : null,
+      m.required === false
+        ? h("span", { class: "gb-mark gb-optional" }, m.condition ? `按情况：${m.condition}` : "按情况")
+        : null,
+    ];
+    const label = [
+      h("span", { class: "gb-num" }, `${shown}.`),
+      " ",
+      h("span", { class: "gb-mname" }, m.name),
+      h("span", { class: "gb-marks" }, marks),
+    ];
+    if (!bring) {
+      return h(
+        "li",
+        { class: "gb-material gb-not-brought" },
+        h("span", { class: "gb-nobox", "aria-hidden": "true" }, "—"),
+        h("span", {}, label),
+      );
+    }
+    const id = `gb-b-${entry.id}-${index}`;
+    const done = entry.checked.includes(index);
+    const item = h(
+      "li",
+      { class: done ? "gb-material gb-done" : "gb-material" },
+      h("input", {
+        type: "checkbox",
+        id,
+        checked: done,
+        onchange: (event) => {
+          item.classList.toggle("gb-done", event.target.checked);
+          onTick(index, event.target.checked);
+        },
+      }),
+      h("label", { for: id }, label),
+    );
+    return item;
+  }
+
+  function bundleCard(card, entry) {
+    const name = String(card.name || "一件事");
+    const steps = card.steps.filter((s) => s && Number.isInteger(s.number));
+    const byStep = new Map();
+    for (const b of Array.isArray(entry.buttons) ? entry.buttons : []) {
+      const n = stepOfButton(b);
+      if (n !== null && typeof b.payload === "string" && !byStep.has(n)) byStep.set(n, b);
+    }
+    // Indexes into card.materials, so saved ticks stay on their line; required lines first.
+    const rank = (m) => (m.required === false ? 2 : 0) + (m.to_bring === false ? 1 : 0);
+    const order = (Array.isArray(card.materials) ? card.materials : [])
+      .map((m, i) => [m, i])
+      .filter(([m]) => m && typeof m.name === "string" && m.name)
+      .sort(([a, i], [b, j]) => rank(a) - rank(b) || i - j);
+    const tickable = new Set(order.filter(([m]) => m.to_bring !== false).map(([, i]) => i));
+    entry.checked = (Array.isArray(entry.checked) ? entry.checked : []).filter((i) => tickable.has(i));
+
+    const progress = h("p", { class: "gb-progress", "aria-live": "polite" });
+    const precheck = precheckBlock(entry, () =>
+      order.filter(([, i]) => entry.checked.includes(i)).map(([m]) => m.name),
+    );
+    // Counted like the text's 必备材料N项: required lines the resident must bring themselves.
+    const needed = new Set(order.filter(([m]) => m.required !== false && m.to_bring !== false).map(([, i]) => i));
+    const update = () => {
+      const ready = entry.checked.filter((i) => needed.has(i)).length;
+      progress.textContent = `必备材料已备齐 ${ready}/${needed.size} 项`;
+      precheck.sync();
+    };
+    const onTick = (index, on) => {
+      const set = new Set(entry.checked);
+      if (on) set.add(index);
+      else set.delete(index);
+      entry.checked = [...set].sort((a, b) => a - b);
+      update();
+      save();
+    };
+    const items = order.map(([m, i], n) => bundleMaterial(m, i, n + 1, entry, onTick));
+    update();
+    // Lines only some families need fold away, as the text's 另有N项按情况提供 does; open when
+    // one of them is ticked.
+    const main = items.filter((_, n) => order[n][0].required !== false);
+    const more = items.filter((_, n) => order[n][0].required === false);
+    const checklist = h(
+      "ol",
+      { class: "gb-checklist", "aria-label": `「${name}」合并材料清单，备齐一项勾选一项` },
+      main,
+    );
+    const folded = more.length
+      ? h(
+          "details",
+          { class: "gb-more", open: more.some((_, n) => entry.checked.includes(order[main.length + n][1])) },
+          h("summary", {}, `另有${more.length}项按情况提供`),
+          h("ol", { class: "gb-checklist", start: String(main.length + 1), "aria-label": "按情况提供的材料" }, more),
+        )
+      : null;
+
+    const notes = (Array.isArray(card.notes) ? card.notes : []).filter((n) => typeof n === "string" && n);
+    return h(
+      "div",
+      { class: "gb-card gb-bundle" },
+      h("h3", { class: "gb-bundle-name" }, `「${name}」一次办`),
+      card.lead ? h("p", { class: "gb-text gb-lead" }, String(card.lead)) : null,
+      h("h4", { class: "gb-subhead" }, "办理步骤（点一步看怎么办）"),
+      h(
+        "ol",
+        { class: "gb-timeline", "aria-label": `「${name}」办理步骤，按顺序` },
+        steps.map((s) => bundleStep(s, byStep.get(s.number))),
+      ),
+      h("p", { class: "gb-summary" }, bundleSummary(card, steps)),
+      items.length ? h("h4", { class: "gb-subhead" }, "材料清单（同一份材料只准备一次）") : null,
+      items.length ? [checklist, folded] : null,
+      items.length ? progress : null,
+      items.length ? precheck.el : null,
+      notes.length ? h("ul", { class: "gb-notes", "aria-label": "办理提示" }, notes.map((n) => h("li", {}, n))) : null,
+    );
+  }
+
+  // 预审 replies: the verdict as a badge above the reply's own text.
+  const VERDICTS = {
+    可以去办: "gb-verdict-go",
+    带齐后再去: "gb-verdict-gather",
+    "可以先去办（容缺受理）": "gb-verdict-deferred",
+  };
+
+  function verdictBadge(payload) {
+    const verdict = payload && payload.type === "precheck" ? payload.verdict : null;
+    if (typeof verdict !== "string" || !Object.hasOwn(VERDICTS, verdict)) return null;
+    return h(
+      "p",
+      { class: `gb-verdict ${VERDICTS[verdict]}` },
+      h("span", { class: "gb-verdict-label" }, "材料预审"),
+      verdict,
     );
   }
 
@@ -691,8 +941,17 @@
     let lines = String(entry.text || "").split("\n");
     if (sources.length) lines = lines.filter((line) => !line.startsWith("来源："));
 
+    const bundle = isBundleCard(payload) ? payload : null;
+    let buttons = entry.buttons;
+
     const bubble = h("div", { class: entry.error ? "gb-msg gb-bot gb-failed" : "gb-msg gb-bot" });
-    if (card && Array.isArray(card.materials) && card.materials.length) {
+    if (bundle) {
+      // The card shows what the text says; each step in the timeline is its own 第N步 button.
+      bubble.classList.add("gb-wide");
+      if (BUNDLE_TEXT_SECTIONS.has(bundle.section)) append(bubble, [textBlock(lines.join("\n"))]);
+      append(bubble, [bundleCard(bundle, entry)]);
+      buttons = (Array.isArray(buttons) ? buttons : []).filter((b) => stepOfButton(b) === null);
+    } else if (card && Array.isArray(card.materials) && card.materials.length) {
       const numbered = /^\d+\.\s/;
       const first = lines.findIndex((l) => numbered.test(l));
       const last = lines.length - 1 - [...lines].reverse().findIndex((l) => numbered.test(l));
@@ -700,14 +959,14 @@
       const after = first < 0 ? [] : lines.slice(last + 1);
       append(bubble, [textBlock(before.join("\n")), materialChecklist(card, entry), textBlock(after.join("\n"))]);
     } else {
-      append(bubble, [textBlock(lines.join("\n"))]);
+      append(bubble, [verdictBadge(payload), textBlock(lines.join("\n"))]);
     }
     if (payload && payload.type === "handoff" && payload.ticket) {
       append(bubble, [h("p", { class: "gb-ticket" }, `工单号：${payload.ticket}`)]);
     }
     if (payload && payload.type === "booking") append(bubble, [bookingPayloadActions(entry, payload)]);
     if (sources.length) append(bubble, [h("div", { class: "gb-sources" }, sources.map(sourceLine))]);
-    append(bubble, [quickReplies(entry.buttons)]);
+    append(bubble, [quickReplies(buttons)]);
     if (card && entry.turn) append(bubble, [ratingBlock(entry, card)]);
     return bubble;
   }

@@ -20,7 +20,8 @@ MAX_NOTICE_CHARS = 10
 
 # The citation the answering core writes into a guide answer's text, next to the same source in
 # the structured card: 来源：《事项》办事指南 · 部门 · 更新于2024年05月01日（示例数据，以…为准）
-_CITATION = re.compile(r"^来源：《(?P<title>[^》]+)》")
+# A life event's reads 来源：“新生儿出生一件事”及《…》办事指南 · 更新于…
+_CITATION = re.compile(r"^来源：[《“](?P<title>[^》”]+)[》”]")
 _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NOTICE = re.compile(r"（([^（）]+)）\s*$")

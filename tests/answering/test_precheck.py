@@ -168,7 +168,7 @@ def test_a_bundle_asks_each_document_once_and_not_what_an_earlier_step_issues(
     assert result.verdict is Verdict.go
     text = render_precheck(result)
     assert "出生医学证明（第2步办出）" in text and "来源：“新生儿出生一件事”" in text
-    assert "居民户口簿（原件，第3、5步）：《出生登记(新生儿入户)》" in text
+    assert "居民户口簿（原件和复印件1份，第2、3、5步）：《出生医学证明办理》" in text
 
 
 def test_the_reply_fits_a_phone(guides: dict[str, Guide], dictionary: DomainDictionary) -> None:

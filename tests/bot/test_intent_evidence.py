@@ -36,6 +36,8 @@ def evidence() -> IntentEvidence:
         ("check_status", "驾驶证有效期满换证需要体检吗"),
         ("cancel_appointment", "单位把我辞退了，我该去办啥子"),
         ("book_appointment", "护照在哪里办"),
+        ("request_agency", "残疾人证要带哪些材料"),
+        ("request_agency", "屋头老汉儿腿脚残了想办个残疾证还有哪样补贴可以领不晓得咋个弄"),
         ("request_human", "嗯 就是说我在单位干了三年 上个月合同到期了单位不跟我续签了 现在每个月能领点钱不"),
     ],
 )
@@ -66,6 +68,8 @@ def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, inte
         ("check_status", "ZW202611030012"),
         ("book_appointment", "帮我约明天上午"),
         ("cancel_appointment", "后天的号不要了"),
+        ("request_agency", "屋头老人走不动 能不能帮我代办"),
+        ("request_agency", "我腿脚不方便 哪个帮我去办"),
         ("ask_materials", "随便什么问题"),
         ("feedback", "挺好的"),
         ("feedback", "你们的服务我很满意，给个五星好评，窗口的同志也很耐心"),
@@ -93,6 +97,7 @@ def test_service_terms_come_from_the_index_dictionary(tmp_path: Path) -> None:
         ("nlu_fallback", "我上个月交的申请 办得怎么样了"),
         ("complaint", "TS202611290035 这个投诉处理得咋样了"),
         ("inform", "zw 202611030012"),
+        ("request_agency", "DB202611300001 代办到哪一步了"),
         ("ask_process", "我的低保申请到哪一步了"),
     ],
 )

@@ -330,3 +330,14 @@ def test_while_waiting_in_the_queue_messages_go_on_the_ticket_and_the_resident_c
     assert "没有在等人工服务" in say("结束人工")["messages"][0]["text"]
     waiting_tickets = [h["ticket"] for h in _desk(wang, "GET", "/handoffs").json()["waiting"]]
     assert ticket not in waiting_tickets
+
+
+def test_a_life_event_gets_the_bundle_to_read_out_step_by_step(wang: TestClient) -> None:
+    with wang.websocket_connect("/api/assist/ws", headers=socket_headers(wang)) as socket:
+        socket.receive_json()
+        suggestion = _ask(socket, 4, "来电人说家里刚生了娃娃 问要办些啥子手续")
+    answer = suggestion["answer"]
+    assert suggestion["decision"] == "bundle" and answer["kind"] == "bundle"
+    assert answer["title"] == "新生儿出生一件事" and answer["aspect_label"] == "一件事"
+    assert answer["text"].index("出生医学证明") < answer["text"].index("上户口")
+    assert "示例数据" in answer["citation"] and "示例数据" in answer["notice"]

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 FEE_QUESTION = "新农合今年交好多钱"
 OLD_FEE, NEW_FEE = "400元", "437元"
 EDITED = "chengxiang_jumin_yibao_jiaofei.yaml"
-REMOVED = "gongjijin_tiqu"
+REMOVED = "gongzufang_shenqing"  # in no 一件事: removing a bundle's step is reported (exit 1)
 SWAP_SECONDS = 30
 
 
@@ -48,6 +48,7 @@ def _copies(root: Path, base: Settings) -> Overrides:
             "dictionary_dir": knowledge / "dictionary",
             "halls_file": knowledge / "halls.yaml",
             "holidays_dir": knowledge / "holidays",
+            "bundles_dir": knowledge / "bundles",
         },
         "index": {
             "index_dir": root / "index",

@@ -42,6 +42,7 @@ def copy_knowledge(root: Path) -> KnowledgeSettings:
         policies_dir=root / "policies",
         dictionary_dir=root / "dictionary",
         halls_file=root / "halls.yaml",
+        bundles_dir=root / "bundles",  # none: the real bundles need guides this small set lacks
     )
 
 

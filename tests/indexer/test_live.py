@@ -60,6 +60,7 @@ def built(tmp_path: Path, first_build: Path) -> Settings:
             policies_dir=knowledge / "policies",
             dictionary_dir=knowledge / "dictionary",
             halls_file=knowledge / "halls.yaml",
+            bundles_dir=knowledge / "bundles",
         ),
     )
 
@@ -163,6 +164,7 @@ def test_build_exits_non_zero_naming_the_invalid_file_and_field(built: Settings)
         "ZY_KNOWLEDGE__POLICIES_DIR": str(knowledge.policies_dir),
         "ZY_KNOWLEDGE__DICTIONARY_DIR": str(knowledge.dictionary_dir),
         "ZY_KNOWLEDGE__HALLS_FILE": str(knowledge.halls_file),
+        "ZY_KNOWLEDGE__BUNDLES_DIR": str(knowledge.bundles_dir),
         "ZY_INDEX__INDEX_DIR": str(index.index_dir),
         "ZY_INDEX__JIEBA_DICT_DIR": str(index.jieba_dict_dir),
         "ZY_INDEX__RASA_DATA_DIR": str(index.rasa_data_dir),

@@ -102,6 +102,7 @@ def test_after_the_secret_is_rotated_a_hold_is_asked_again(
     assert rotated.reveal_personal(SENDER, held.reference) is None
 
 
-def test_only_id_numbers_and_phones_are_held(svc: Services) -> None:
+def test_only_id_numbers_phones_and_names_are_held(svc: Services) -> None:
+    assert svc.hold_personal(SENDER, "name", "张三丰").masked == "张*丰"
     with pytest.raises(ValueError, match="unknown kind"):
-        svc.hold_personal(SENDER, "name", "张三")
+        svc.hold_personal(SENDER, "address", "湄潭县永兴镇")

@@ -14,9 +14,12 @@ unanswered; action_default_fallback,    fallback
 action_two_stage_fallback ran;
 intent nlu_fallback
 clarify                                 clarified
-guide_card, policy, eligibility_verdict answered
-application_status, complaint_status
-booking, complaint; a form action ran   form_step
+guide_card, bundle_card, precheck,      answered
+policy, eligibility_verdict
+application_status, complaint_status,
+agency_status
+booking, complaint, agency; a form      form_step
+action ran
 (the message started a form or filled
 one of its slots)
 anything else (greetings, ratings …)    other
@@ -56,12 +59,17 @@ PAYLOAD_KINDS = {
     "unanswered": TurnKind.fallback,
     "clarify": TurnKind.clarified,
     "guide_card": TurnKind.answered,
+    "bundle_card": TurnKind.answered,
+    "precheck": TurnKind.answered,
+    "bundle_list": TurnKind.answered,
     "policy": TurnKind.answered,
     "eligibility_verdict": TurnKind.answered,
     "application_status": TurnKind.answered,
     "complaint_status": TurnKind.answered,
+    "agency_status": TurnKind.answered,
     "booking": TurnKind.form_step,
     "complaint": TurnKind.form_step,
+    "agency": TurnKind.form_step,
 }
 CHANNEL_CHARS = 16
 # Answers to a form's questions (names, ID tails, addresses, dates): the gateway's turn log leaves

@@ -106,7 +106,7 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
     async def extract_booking_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return common.extracted(tracker, "booking_name", "person_name")
+        return common.extracted_name(tracker, "booking_name")
 
     async def extract_booking_id_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

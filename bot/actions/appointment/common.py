@@ -103,6 +103,21 @@ def extracted(
     return {slot: value} if value else {}
 
 
+# A typed answer that is a name as a whole (王老三、欧阳秀英): the NLU may tag only its surname.
+_WHOLE_NAME = re.compile(r"(我叫|我是|名字叫|名字是|姓名[:：]?|叫)?\s*([\u3400-\u9fff·]{2,6})[。.！!]?")
+
+
+def extracted_name(
+    tracker: Tracker, slot: str, interruptions: frozenset[str] = INTERRUPTIONS
+) -> dict[str, Any]:
+    """The name asked for: the whole typed answer when it is just a name, else the NLU's entity."""
+    typed = answer_text(tracker, slot, interruptions)
+    whole = _WHOLE_NAME.fullmatch(typed) if typed else None
+    if whole is not None:
+        return {slot: whole.group(2)}
+    return extracted(tracker, slot, "person_name", interruptions=interruptions)
+
+
 def summary_answer(
     tracker: Tracker, interruptions: frozenset[str] = INTERRUPTIONS, *, cancelling: bool = False
 ) -> dict[str, Any]:

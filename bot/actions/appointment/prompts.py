@@ -23,7 +23,10 @@ CODE = "请告诉我预约码（预约成功时给您的8位字母和数字，�
 PHONE = "请提供预约时留的手机号。"
 
 
-class _Prompt(Action, ABC):
+class FormPrompt(Action, ABC):
+    """``action_ask_<form>_<slot>``: a form's fixed question, as an action (the booking forms',
+    and others' that set ``form``)."""
+
     form = "booking_form"
 
     @property
@@ -44,12 +47,12 @@ class _Prompt(Action, ABC):
         return []
 
 
-class ActionAskBookingService(_Prompt):
+class ActionAskBookingService(FormPrompt):
     slot = "service"
     question = "您要预约办理哪个事项？例如“社保卡申领”“低保申请”“结婚登记”。"
 
 
-class ActionAskBookingName(_Prompt):
+class ActionAskBookingName(FormPrompt):
     """Says back the hall and time first: chosen by a tap, or taken from the opening message
     (想预约办身份证 红花岗的 明天上午10点), the resident sees what was understood."""
 
@@ -69,35 +72,35 @@ class ActionAskBookingName(_Prompt):
         return await super().run(dispatcher, tracker, domain)
 
 
-class ActionAskBookingIdNumber(_Prompt):
+class ActionAskBookingIdNumber(FormPrompt):
     slot = "booking_id_number"
     question = "请输入办事人的身份证号（18位，只用于核验身份，不会显示完整号码）。"
 
 
-class ActionAskBookingPhone(_Prompt):
+class ActionAskBookingPhone(FormPrompt):
     slot = "booking_phone"
     question = "请留一个手机号，用于预约提醒，取消或改期时也要用到。"
 
 
-class ActionAskCancelCode(_Prompt):
+class ActionAskCancelCode(FormPrompt):
     form = "cancel_booking_form"
     slot = "booking_code"
     question = CODE
 
 
-class ActionAskCancelPhone(_Prompt):
+class ActionAskCancelPhone(FormPrompt):
     form = "cancel_booking_form"
     slot = "booking_phone"
     question = PHONE
 
 
-class ActionAskRescheduleCode(_Prompt):
+class ActionAskRescheduleCode(FormPrompt):
     form = "reschedule_booking_form"
     slot = "booking_code"
     question = CODE
 
 
-class ActionAskReschedulePhone(_Prompt):
+class ActionAskReschedulePhone(FormPrompt):
     form = "reschedule_booking_form"
     slot = "booking_phone"
     question = PHONE
