@@ -121,6 +121,8 @@ def answered_with(reply: Reply) -> list[str]:
         payload = message.get("payload") or {}
         if payload.get("type") == "policy":
             names = [POLICY]
+        elif payload.get("type") == "bundle_card":
+            names = [str(payload.get("name"))]  # the event answered, not each step it cites
         else:
             names = [str(source.get("title")) for source in message.get("sources") or []]
             if payload.get("service"):

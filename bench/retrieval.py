@@ -8,15 +8,18 @@ decision; and warm p50/p95 latency of one hybrid search.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from core.settings import get_settings
-from indexer.builder import make_encoder
+from core.settings import Settings, get_settings
+from indexer.builder import build_index, make_encoder
+from indexer.encoder import DenseEncoder
 from indexer.search import Retrievers, Searcher
 
 DATA = Path(__file__).parent / "data"
@@ -38,16 +41,20 @@ class Scores:
     section_hit: float
 
 
-def load_questions(path: Path, searcher: Searcher) -> list[Question]:
+def load_questions(path: Path, searcher: Searcher, *, member: bool | None = None) -> list[Question]:
+    """``member``: from a bundle set, only questions about one member service (True) or only
+    those about the whole event (False)."""
     questions = []
     for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
+        if member is not None and bool(entry.get("member")) != member:
+            continue
         if entry["expect"] == "policy":
             doc = f"{POLICY_STEM}#{entry['item']}"
         else:
-            guide = searcher.guide(entry["expect"])
-            if guide is None:
-                raise SystemExit(f"评测集引用了不存在的事项：{entry['expect']}")
-            doc = guide.id
+            found = searcher.guide(entry["expect"]) or searcher.bundle(entry["expect"])
+            if found is None:
+                raise SystemExit(f"评测集引用了不存在的事项或一件事：{entry['expect']}")
+            doc = found.id
         questions.append(Question(entry["q"], doc, entry.get("aspect")))
     return questions
 
@@ -94,10 +101,67 @@ def latency_ms(searcher: Searcher, questions: list[Question], rounds: int) -> tu
     return statistics.median(timings), timings[int(0.95 * (len(timings) - 1))]
 
 
+def _without_bundles(settings: Settings, encoder: DenseEncoder, root: Path) -> Searcher:
+    """The same knowledge indexed without any 一件事 (as before bundles were indexed): a copy of
+    the index rebuilt with an empty bundles folder, so the stored vectors are reused."""
+    shutil.copytree(settings.index.index_dir, root / "index")
+    before = settings.model_copy(
+        update={
+            "knowledge": settings.knowledge.model_copy(update={"bundles_dir": root / "no-bundles"}),
+            "index": settings.index.model_copy(
+                update={
+                    "index_dir": root / "index",
+                    "jieba_dict_dir": root / "jieba",
+                    "rasa_data_dir": root / "rasa",
+                }
+            ),
+        }
+    )
+    build_index(before, encoder=encoder)
+    searcher = Searcher(before.index, encoder)
+    searcher.warm_up()
+    return searcher
+
+
+def _compare_bundles(
+    settings: Settings,
+    searcher: Searcher,
+    questions: list[Question],
+    out_of_scope: list[str],
+    args: argparse.Namespace,
+) -> None:
+    """Life-event questions and member-service questions, with and without bundles in the index,
+    side by side in one run; the main set and the off-topic set too, to show nothing else moved."""
+    events = load_questions(args.bundles, searcher, member=False)
+    members = load_questions(args.bundles, searcher, member=True)
+    with tempfile.TemporaryDirectory(prefix="bench-no-bundles-") as folder:
+        before = _without_bundles(settings, searcher.encoder, Path(folder))
+        print(f"\n一件事进索引前后（同一次运行；改前 = 同一知识库不含 {len(searcher.bundles)} 个一件事）：")
+        print(f"{'':<26} {'改前':>7} {'改后':>7}")
+        misses: list[str] = []
+        rows = (
+            (f"一件事整件问 Hit@1（{len(events)} 题）", events, "hit1"),
+            (f"一件事整件问 Hit@3（{len(events)} 题）", events, "hit3"),
+            (f"一件事单项问 Hit@1（{len(members)} 题）", members, "hit1"),
+            (f"主评测集 Hit@1（{len(questions)} 题）", questions, "hit1"),
+        )
+        for label, subset, field in rows:
+            old = getattr(evaluate(before, subset, "hybrid"), field)
+            shown = misses if args.show_misses and subset is not questions and field == "hit1" else None
+            new = getattr(evaluate(searcher, subset, "hybrid", shown), field)
+            print(f"{label:<26} {old:>7.3f} {new:>7.3f}")
+        old_fa, _ = confidence_rates(before, questions, out_of_scope)
+        new_fa, _ = confidence_rates(searcher, questions, out_of_scope)
+        print(f"{'无关问题误接受率':<26} {old_fa:>7.3f} {new_fa:>7.3f}")
+        if misses:
+            print("改后一件事评测未命中第一名：\n" + "\n".join(misses))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--eval", type=Path, default=DATA / "retrieval_eval.yaml")
     parser.add_argument("--oos", type=Path, default=DATA / "out_of_scope.yaml")
+    parser.add_argument("--bundles", type=Path, default=DATA / "bundle_eval.yaml")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="latency rounds over the question set")
     parser.add_argument(
@@ -126,6 +190,7 @@ def main() -> None:
     if args.show_misses:
         print("hybrid 未命中第一名：")
         print("\n".join(misses))
+    _compare_bundles(settings, searcher, questions, out_of_scope, args)
 
     false_accept, false_reject = confidence_rates(searcher, questions, out_of_scope)
     print(
