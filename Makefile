@@ -38,10 +38,10 @@ run-scaled: train
 	@$(PY) -m services seed
 	@$(PY) -m core.run --replicas $(REPLICAS)
 
-test: train
+test: index
 	@bash scripts/setup_browser.sh
 	@bash scripts/setup_nginx.sh
-	@$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	@PYTEST_ARGS="$(PYTEST_ARGS)" bash scripts/test.sh
 
 lint: setup
 	@.venv/bin/ruff check .
