@@ -19,13 +19,14 @@ from indexer.api import bundle_plan, dictionary, get_bundle, get_guide, list_bun
 from indexer.bundle_plan import BundlePlan, BundlePlanError, PlannedStep
 from indexer.bundle_schema import Bundle
 from indexer.schema import Guide
-from indexer.search import SearchResult
+from indexer.search import SearchHit, SearchResult
 from indexer.text import normalize
 
 # Words asking what a whole event takes rather than one service's part of it.
+# Plural and ordering words only: 要办什么证、需要什么手续 ask what one service a situation needs.
 _ASKS_WHOLE = re.compile(
-    r"办(些|哪些|哪几|啥|什么)|要办哪|哪些手续|啥子手续|什么手续|手续(咋|怎|有哪)|跑哪些|几趟|从头到尾|"
-    r"前前后后|一件事|一次办|一起办|都要办|还要办|还有哪些|还有哪样|还有什么|还有啥|全套|整套|先办|后办|先后|顺序|这几样"
+    r"办(些|哪些|哪几)|哪些手续|手续有哪些|跑哪些|几趟|从头到尾|前前后后|一次(性)?办|一起办|都要办|还要办(哪|些)|"
+    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样"
 )
 # What comes after a service (结了婚…后面还要办哪些): the events it opens.
 _ASKS_NEXT = re.compile(r"还要办|后面还|以后还|之后还|接下来|然后还|还有哪些要办|还要跑")
@@ -114,6 +115,9 @@ def asked_bundle(turn: Turn, result: SearchResult | None, named: list[Guide]) ->
     if result is None or turn.is_payload:
         return None
     linked = [bundle for bid in result.linked_bundles if (bundle := get_bundle(bid)) is not None]
+    by_name = next((bundle for bundle in linked if bundle.name in turn.text), None)
+    if by_name is not None:  # 企业开办一件事要多少天: the event by its own name
+        return plan_of(by_name)
     if linked and (not named or asks_whole(turn.text)):
         return plan_of(linked[0])
     if named:
@@ -123,10 +127,17 @@ def asked_bundle(turn: Turn, result: SearchResult | None, named: list[Guide]) ->
     if not result.confident:
         return _likely_event(turn, result)
     for rank, hit in enumerate(result.hits[:3]):
-        if hit.kind == "bundle" and (rank == 0 or asks_whole(turn.text)):
+        if hit.kind == "bundle" and (asks_whole(turn.text) or (rank == 0 and _closest(hit, result))):
             bundle = get_bundle(hit.doc_id)
             return plan_of(bundle) if bundle is not None else None
     return None
+
+
+def _closest(event: SearchHit, result: SearchResult) -> bool:
+    """An event first without words asking for a whole event: only when the question is as close
+    to how residents say that event as to any guide (开个理发店营业执照在哪办 is the 个体户 guide's)."""
+    guides = [hit.dense_score or 0.0 for hit in result.hits if hit.kind == "guide"]
+    return (event.dense_score or 0.0) >= max(guides, default=0.0)
 
 
 def _likely_event(turn: Turn, result: SearchResult) -> BundlePlan | None:

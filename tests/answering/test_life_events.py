@@ -226,3 +226,26 @@ def test_close_services_of_one_event_are_offered_with_the_event() -> None:
     reply = render(Decision(Kind.clarify, "ambiguous", options=options, plan=event))
     titles = [button["title"] for button in reply.buttons]
     assert titles[:3] == ["食品经营许可证核发", "个体工商户设立登记", "开办餐饮店一件事"]
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("我妈刚满60岁，坐公交想免费或者半价，要先办个什么证", "老年人优待证办理"),
+        ("暑假想带孩子去泰国玩，我们俩都没出过国，要先办什么证件", "普通护照签发"),
+        (
+            "喂你好我准备在我们街上开个理发店嘛那个营业执照要去哪里办要交钱不要带些啥子东西去",
+            "个体工商户设立登记",
+        ),
+    ],
+)
+def test_what_one_situation_needs_is_a_service_not_an_event(text: str, service: str) -> None:
+    decision = decide(Turn(text=text))
+    assert decision.kind is not Kind.bundle
+    assert decision.guide is not None and decision.guide.name == service
+
+
+def test_an_event_named_in_full_is_that_event_even_when_an_alias_names_a_service() -> None:
+    decision = decide(Turn(text="企业开办一件事要多少天", intent="ask_time_limit"))
+    assert decision.kind is Kind.bundle and event_of(decision) == "企业开办一件事"
+    assert decision.aspect == "time_limit"
