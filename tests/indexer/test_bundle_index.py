@@ -3,16 +3,16 @@ about one member service still finds that service, and a bad bundle file is repo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from core.settings import KnowledgeSettings, Settings
+from core.settings import Settings
 from indexer.builder import build_index
 from indexer.encoder import DenseEncoder
 from indexer.search import Searcher
+from tests.indexer.conftest import copy_knowledge, settings_in
 
 pytestmark = pytest.mark.slow
 
@@ -53,18 +53,19 @@ def _write(folder: Path, data: dict) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def with_bundles(
-    knowledge_copy: KnowledgeSettings,
-    settings_for: Callable[[KnowledgeSettings], Settings],
-    encoder: DenseEncoder,
+    tmp_path_factory: pytest.TempPathFactory, encoder: DenseEncoder
 ) -> tuple[Settings, Searcher, list]:
-    _write(knowledge_copy.bundles_dir, NEWCOMER)
+    """One build for the module: the tests only read it."""
+    root = tmp_path_factory.mktemp("bundles")
+    knowledge = copy_knowledge(root / "knowledge")
+    _write(knowledge.bundles_dir, NEWCOMER)
     broken = {**NEWCOMER, "id": "bad_member", "name": "坏一件事"}
     broken["steps"] = [NEWCOMER["steps"][0], {**NEWCOMER["steps"][1], "guide": "no_such_guide"}]
-    _write(knowledge_copy.bundles_dir, broken)
-    _write(knowledge_copy.bundles_dir, {**NEWCOMER, "id": "gaoling_butie", "name": "同名一件事"})
-    settings = settings_for(knowledge_copy)
+    _write(knowledge.bundles_dir, broken)
+    _write(knowledge.bundles_dir, {**NEWCOMER, "id": "gaoling_butie", "name": "同名一件事"})
+    settings = settings_in(root, knowledge)
     report = build_index(settings, encoder=encoder)
     return settings, Searcher(settings.index, encoder), report.problems
 
