@@ -102,7 +102,7 @@ _ASKS_FOR_SERVICE = re.compile(
 _ASKS_FOR_ADVICE = re.compile(
     r"哪(个|种|家|款|样)[^，,。？?]{0,6}好(?!久|多|几|些)|牌子|品牌|推荐|划算|赚钱|好吃|好看|好听|好玩|热闹|"
     r"怎么算|咋个算|怎么计算|计算|利率|利息|税率|攻略|技巧|诀窍|容易过|行情|股票|理财|彩票|"
-    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多|请客|酒席|办酒|摆酒|彩礼|份子钱|装修"
+    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多|请客|酒席|办酒|摆酒|彩礼|份子钱"
 )
 # Words of a procedure: with them, advice words are part of a service question after all.
 _ASKS_FOR_PROCEDURE = re.compile(
