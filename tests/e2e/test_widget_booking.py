@@ -18,6 +18,7 @@ from tests.e2e.test_widget_browser import (
     SERVICE,
     _ask,
     _book,
+    _first_free_slot,
     _last_bot,
     _new_page,
     _open,
@@ -128,7 +129,10 @@ def test_move_a_booking_from_its_card(page: Page, stack: Stack) -> None:
     _ask(page, PHONE)
     expect(_last_bot(page)).to_contain_text("哪天", timeout=REPLY_MS)
     expect(page.get_by_role("log")).to_contain_text("找到您的预约")
-    _last_bot(page).get_by_role("group", name="快捷回复").get_by_role("button").first.click()
+    # A day with another free slot besides the booked one (late in the afternoon, today may have none).
+    _, _, day, _ = _first_free_slot(stack, at_least=2)
+    days = _last_bot(page).get_by_role("group", name="快捷回复").get_by_role("button")
+    days.filter(has_text=f"{day.month}月{day.day}日").click()
     expect(_last_bot(page)).to_contain_text("时段可约", timeout=REPLY_MS)
     times = _last_bot(page).get_by_role("group", name="快捷回复").get_by_role("button")
     other = times.filter(has_not_text=f"{start:%H:%M}-").last
