@@ -13,12 +13,12 @@ from indexer.api import list_bundles
 from indexer.bundle_materials import MergedMaterial
 from indexer.bundle_plan import BundlePlan, PlannedStep
 from indexer.schema import Guide
+from indexer.text import without_brackets
 
 WHERE_CHARS = 18  # a step's place, cut to fit one phone line
 STEP_TITLE_CHARS = 12  # a step's button title after 第N步
 LEAD_CHARS = 30  # an event's lead in the list of events
 ESSENTIAL_MATERIALS = 12  # lines shown before 另有N项 unless the whole list was asked for
-_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 # Where a guide's place of application stops naming the place (…窗口受理并审核; …或合作银行网点).
 _PLACE_END = re.compile(r"受理|办理|签发|审核|提交")
 # YAML folded text leaves a space where a line broke between two Chinese words.
@@ -31,7 +31,7 @@ def unfolded(text: str) -> str:
 
 def _plain(text: str, limit: int) -> str:
     """Without bracketed asides, cut to ``limit`` characters: one phone line."""
-    text = _BRACKETED.sub("", text).split("；")[0].strip()
+    text = without_brackets(text).split("；")[0].strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -41,7 +41,7 @@ def _days(step: PlannedStep) -> str:
 
 def _where(guide: Guide) -> str:
     """The place in a few words: 乡镇便民服务中心卫生健康窗口, or the first of several places."""
-    place = _PLACE_END.split(_BRACKETED.sub("", where_to_apply(guide)))[0]
+    place = _PLACE_END.split(without_brackets(where_to_apply(guide)))[0]
     first, *others = place.split("或")
     return _plain(f"{first}等" if others and first else place, WHERE_CHARS)
 

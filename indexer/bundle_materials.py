@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from indexer.dictionary import DomainDictionary
 from indexer.schema import Material, MaterialForm
+from indexer.text import BRACKETED, without_brackets
 
-_BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
 _ALTERNATIVE = re.compile(r"或者|或")
 # Marks joining several documents in one name (共和国 is not a join).
 _JOINED = re.compile(r"[及、，,或]|(?<!共)和(?!国)")
@@ -63,12 +63,11 @@ class MaterialNames:
         """Without 《》 and bracketed explanations, except a bracket that only names the document
         (设立登记证件（营业执照） → 设立登记证件的营业执照)."""
         text = name.replace("《", "").replace("》", "").strip()
-        text = _BRACKETED.sub(self._bracket, text)
-        return _BRACKETED.sub("", text).strip()
+        return without_brackets(BRACKETED.sub(self._bracket, text)).strip()
 
     def display(self, name: str) -> str:
         """A guide's wording without 《》 and bracketed explanations, for a line's title."""
-        return _BRACKETED.sub("", name.replace("《", "").replace("》", "")).strip()
+        return without_brackets(name.replace("《", "").replace("》", "")).strip()
 
     def keys(self, name: str) -> tuple[str, ...]:
         """What a material is, for merging: one key, or several when either will do

@@ -19,6 +19,15 @@ from indexer.normalize import normalize
 
 # A token worth indexing holds at least one CJK character, letter or digit.
 _MEANINGFUL = re.compile(r"[\u3400-\u9fff\w]")
+# An innermost bracketed aside, full-width or not: （示例）, (经营场所).
+BRACKETED = re.compile(r"[（(]([^（）()]*)[）)]")
+
+
+def without_brackets(text: str) -> str:
+    """``text`` without its bracketed asides, nested ones included."""
+    while (shorter := BRACKETED.sub("", text)) != text:
+        text = shorter
+    return text
 
 
 @dataclass(frozen=True)

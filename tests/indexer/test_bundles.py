@@ -151,3 +151,14 @@ def test_validate_command_reports_bundle_problems(tmp_path: Path) -> None:
     assert "broken.yaml: steps.3.guide: 未知的办事指南“no_such_guide”" in done.stderr
     assert "个办事指南通过校验，0 个文件有问题" in done.stdout
     assert "0 个“一件事”通过校验，1 个文件有问题" in done.stdout
+
+
+def test_premises_papers_a_tenant_brings_are_not_marked_as_an_electronic_licence(guides: dict) -> None:
+    # 房屋产权证明或租赁合同: the hall can fetch a 不动产权证书, never a lease.
+    knowledge = get_settings().knowledge
+    dictionary = load_dictionary(knowledge.dictionary_dir, guides.values())
+    for bundle_id in ("kaiban_canyindian", "qiye_kaiban"):
+        bundle = load_bundles(knowledge.bundles_dir, guides).get(bundle_id)
+        assert bundle is not None
+        premises = [m for m in plan_bundle(bundle, guides, dictionary).materials if "使用相关文件" in m.name]
+        assert premises and all(m.to_bring and m.deferrable for m in premises), bundle_id
