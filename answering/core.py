@@ -102,8 +102,28 @@ _ASKS_FOR_SERVICE = re.compile(
 _ASKS_FOR_ADVICE = re.compile(
     r"哪(个|种|家|款|样)[^，,。？?]{0,6}好(?!久|多|几|些)|牌子|品牌|推荐|划算|赚钱|好吃|好看|好听|好玩|热闹|"
     r"怎么算|咋个算|怎么计算|计算|利率|利息|税率|攻略|技巧|诀窍|容易过|行情|股票|理财|彩票|"
-    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多|请客|酒席|办酒|摆酒|彩礼|份子钱"
+    r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多|请客|酒席|办酒|摆酒|彩礼|份子钱|"
+    r"房价|中介费|收几个点|一(箱|斤|盒|桶|瓶|袋|件|挂)[^，,。？?]{0,4}(多少|好多|几)钱|一平(米|方)?[^，,。？?]{0,2}(多少|好多|几)"
 )
+# Replacing a lost or damaged document (结婚证搞丢了咋个补), not 补缴 or losing one's job.
+_REPLACING = re.compile(
+    r"补(办|领|发|证|个|张|本|一个|一张|一本)|"
+    r"(证|照|卡|本|簿|证明|执照)[^，,。？?]{0,4}(丢|遗失|掉了|不见|遭偷|被偷|损坏|烂了|坏了)"
+)
+# A guide that covers replacing its document says so in its name, aliases or situations.
+_REPLACEMENT_WORDS = re.compile(r"补(办|领|发|证|换)|遗失|丢|损毁|损坏")
+
+
+def asks_replacement(text: str) -> bool:
+    return bool(_REPLACING.search(text))
+
+
+def covers_replacement(guide: Guide) -> bool:
+    words = [guide.name, *guide.aliases]
+    words += [said for situation in guide.situations for said in (situation.name, *situation.says)]
+    return any(_REPLACEMENT_WORDS.search(word) for word in words)
+
+
 # Words of a procedure: with them, advice words are part of a service question after all.
 _ASKS_FOR_PROCEDURE = re.compile(
     r"办理|申请|申领|补领|换领|补办|登记|材料|手续|流程|条件(?!好|差|咋样|怎么样)|窗口|大厅|证明|预约|执照|许可证"
@@ -149,6 +169,8 @@ def decide(
 
     if named:
         guide = _best_ranked(named, result)
+        if asks_replacement(turn.text) and not covers_replacement(guide):
+            return Decision(Kind.not_sure, "not_covered", guide=guide, result=result)
         return _answer(guide, aspect, turn, result, cfg, "named")
 
     if result is not None and asks_about_policy(turn.text):

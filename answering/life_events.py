@@ -26,7 +26,7 @@ from indexer.text import normalize
 # Plural and ordering words only: 要办什么证、需要什么手续 ask what one service a situation needs.
 _ASKS_WHOLE = re.compile(
     r"办(些|哪些|哪几)|哪些手续|手续有哪些|跑哪些|几趟|从头到尾|前前后后|一次(性)?办|一起办|都要办|还要办(哪|些)|"
-    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样"
+    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样|一串|一连串|几个地方"
 )
 # What comes after a service (结了婚…后面还要办哪些): the events it opens.
 _ASKS_NEXT = re.compile(r"还要办|后面还|以后还|之后还|接下来|然后还|还有哪些要办|还要跑")
@@ -73,7 +73,7 @@ _ALL_OF_IT = re.compile(r"总共|一共|整个|全部办完|加起来|整件事|
 # Which events there are at all (一件事一次办有哪些、能一次办的事有啥).
 _ASKS_FOR_EVENTS = re.compile(
     r"(一件事|一次办|一起办).{0,8}(有哪些|有啥|有什么|哪几|都有|哪样|能办啥|可以办啥|清单|列表)|"
-    r"哪些(事|一件事)|哪些.{0,4}一次办"
+    r"哪些一件事|哪些事(情)?(能|可以)?(一次|一起)办"
 )
 
 

@@ -3,6 +3,7 @@ from, or an honest "not sure" — into the reply a resident reads, with its sour
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,9 +279,16 @@ def render_clarify(decision: Decision) -> Reply:
     )
 
 
+# An item promising free 代办 is answered with the way to ask for it (the agency form asks
+# for consent again before anything is filed).
+_PROMISES_AGENCY = re.compile(r"免费代办|全程代办")
+AGENCY_BUTTON = {"title": "申请免费代办", "payload": "/request_agency"}
+
+
 def render_policy_answer(hit: SearchHit, item_text: str) -> Reply:
     return Reply(
         text=render_policy(hit, item_text),
+        buttons=[AGENCY_BUTTON] if _PROMISES_AGENCY.search(item_text) else [],
         payload={"type": "policy", "doc_id": hit.doc_id, "sources": [policy_source(hit)]},
     )
 
@@ -290,6 +298,27 @@ def render_not_sure() -> Reply:
         text=NOT_SURE,
         buttons=[{"title": "转人工", "payload": "/request_human"}],
         payload={"type": "unanswered"},
+    )
+
+
+# A guide's note on replacing its document (结婚证遗失、损毁的，可凭身份证…申请补领).
+_REPLACEMENT_NOTE = re.compile(r"补领|补办|补发|遗失|丢失")
+
+
+def render_not_covered(guide: Guide) -> Reply:
+    """A replacement the guide does not cover (结婚证丢了 beside 结婚登记): say there is no guide
+    for it rather than answer the first-time procedure, with what the guide notes about it."""
+    note = next((n for n in guide.notes if _REPLACEMENT_NOTE.search(n)), None)
+    lines = [f"我这里没有补办、补领这个证件的办事指南：「{guide.name}」不包括补办，不能照着它准备材料。"]
+    if note is not None:
+        lines.append(f"「{guide.name}」指南里提到：{note.rstrip('。')}。")
+    lines.append(f"具体请咨询{guide.department.split('，')[0]}，或拨打政务服务热线 12345。")
+    if note is not None:
+        lines.append(citation(guide))
+    return Reply(
+        text="\n".join(lines),
+        buttons=[{"title": "转人工", "payload": "/request_human"}],
+        payload={"type": "unanswered", **({"source": guide_source(guide)} if note is not None else {})},
     )
 
 
@@ -314,4 +343,6 @@ def render(decision: Decision, out_of_scope_text: str | None = None) -> Reply:
         )
     if decision.kind is Kind.out_of_scope:
         return render_out_of_scope(out_of_scope_text)
+    if decision.guide is not None:
+        return render_not_covered(decision.guide)
     return render_not_sure()

@@ -8,7 +8,7 @@ from typing import Any
 
 from answering.decision import Decision, Kind
 from answering.precheck import PreCheck, Verdict, plan_source, render_precheck
-from answering.render import Reply, guide_source, where_to_apply
+from answering.render import AGENCY_BUTTON, Reply, guide_source, where_to_apply
 from indexer.api import list_bundles
 from indexer.bundle_materials import MergedMaterial
 from indexer.bundle_plan import BundlePlan, PlannedStep
@@ -257,7 +257,7 @@ def bundle_buttons(plan: BundlePlan) -> list[dict[str, str]]:
                 "payload": f'/book_appointment{{"service": "{first.guide.name}"}}',
             }
         )
-    buttons.append({"title": "申请免费代办", "payload": "/request_agency"})
+    buttons.append(AGENCY_BUTTON)
     return buttons
 
 
@@ -308,7 +308,7 @@ def render_precheck_answer(decision: Decision) -> Reply:
     buttons = []
     if result.verdict is not Verdict.gather_first and book is not None:
         buttons.append({"title": "预约办理", "payload": f'/book_appointment{{"service": "{book}"}}'})
-    buttons.append({"title": "申请免费代办", "payload": "/request_agency"})
+    buttons.append(AGENCY_BUTTON)
     return Reply(text=render_precheck(result), buttons=buttons, payload=card)
 
 

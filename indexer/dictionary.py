@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from indexer.bundle_schema import Bundle
+from indexer.normalize import with_de_dropped
 from indexer.schema import Guide
 
 USERDICT_NAME = "userdict.txt"
@@ -71,7 +72,7 @@ class DomainDictionary:
     def linked_guides(self, text: str) -> tuple[str, ...]:
         """Guides named in ``text``, longest term first so 居住证明 is not read as 居住证."""
         found: list[str] = []
-        remaining = text
+        remaining = with_de_dropped(text)
         for term in sorted(self.guide_links, key=len, reverse=True):
             if term in remaining:
                 remaining = remaining.replace(term, " ")

@@ -399,3 +399,10 @@ def write_terms(path: Path, terms: Iterable[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{term}\n" for term in sorted(set(terms))), encoding="utf-8")
     return path
+
+
+def with_de_dropped(text: str) -> str:
+    """``text`` followed by itself without 的, so a term said with a 的 inside is still found
+    (护理的补贴 → 护理补贴, 出生的证明 → 出生证明)."""
+    dropped = text.replace("的", "")
+    return text if dropped == text else f"{text} {dropped}"

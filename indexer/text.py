@@ -15,7 +15,7 @@ import jieba
 from indexer.dictionary import DomainDictionary
 
 # The one normalisation, shared with Rasa's NLU (bot/nlu/normalizer.py).
-from indexer.normalize import normalize
+from indexer.normalize import normalize, with_de_dropped
 
 # A token worth indexing holds at least one CJK character, letter or digit.
 _MEANINGFUL = re.compile(r"[\u3400-\u9fff\w]")
@@ -70,7 +70,7 @@ class ChineseTokenizer:
         dense encoder see the words the guides use.
         """
         text = normalize(question)
-        remaining = text
+        remaining = with_de_dropped(text)
         added: list[str] = []
         for variant, canonical in self._variants.items():
             if variant in remaining:

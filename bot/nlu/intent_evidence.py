@@ -34,6 +34,12 @@ FORM_WORDS = {
         r"代办|代跑|跑腿|上门|委托|派.{0,3}人|帮.{0,6}(办|跑)|替.{0,4}(办|跑)|代.{0,2}(办|跑)"
     ),
 }
+# Asking whether free 代办 exists or what it costs (有没有人帮忙代办、代办收不收钱) is a question,
+# answered from the city's plan with a button that asks for it; 帮我代办、我要申请代办 ask for it.
+ASKS_ABOUT_AGENCY = re.compile(
+    r"有没有|有没得|有莫得|有不有|是不是|收不收|要不要钱|收费|收钱|免费吗|啥子是|什么是|什么叫|啥叫|哪些"
+)
+REQUESTS_AGENCY = re.compile(r"帮我|给我|替我|帮.{0,2}我(家|屋)|我要|我想|申请|请.{0,4}代办|麻烦")
 # A complaint said as such stands (the action still asks before filing); a question that only
 # sounds annoyed (烦死了，低保审批一般要多长时间) is answered instead.
 COMPLAINT_WORDS = re.compile(r"投诉|举报|差评|曝光|纠错|告状|反映.{0,6}(问题|情况)")
@@ -97,6 +103,8 @@ class IntentEvidence:
             return content_length(text) > self.max_chars or self.names_service(text)
         if intent == "complaint":
             return not COMPLAINT_WORDS.search(text) and bool(ASKS_A_QUESTION.search(text))
+        if intent == "request_agency" and ASKS_ABOUT_AGENCY.search(text) and not REQUESTS_AGENCY.search(text):
+            return True
         if intent in FORM_WORDS:
             return not FORM_WORDS[intent].search(text)
         if intent == "request_human":  # 合同到期了单位不跟我续签了现在每个月能领点钱不

@@ -22,6 +22,7 @@ from indexer.search import QueryError, SearchHit, SearchResult
 TOP_HITS = 5
 NOT_SURE = "没有把握：知识库里没有找到可靠的答案，请勿照读；可请来电人换个说法，或按流程转办、登记工单。"
 OFF_TOPIC = "没有把握：像是与政务服务无关的问题，请勿照读指南；可礼貌说明并告知 12345 的受理范围。"
+NOT_COVERED = "没有把握：知识库里没有补办、补领的指南，「{guide}」不包括补办，请勿照读它的材料。"
 
 
 class Hit(BaseModel):
@@ -98,10 +99,16 @@ def suggest(
         decision=decision.kind.value,
         options=options,
         answer=answer,
-        not_sure=None
-        if answer is not None
-        else (OFF_TOPIC if decision.kind is Kind.out_of_scope else NOT_SURE),
+        not_sure=None if answer is not None else _not_sure(decision),
     )
+
+
+def _not_sure(decision: Decision) -> str:
+    if decision.kind is Kind.out_of_scope:
+        return OFF_TOPIC
+    if decision.guide is not None:  # a replacement the guide does not cover
+        return NOT_COVERED.format(guide=decision.guide.name)
+    return NOT_SURE
 
 
 def _turn(text: str, nlu: NluParse | None) -> Turn:

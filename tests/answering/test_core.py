@@ -62,6 +62,36 @@ def test_off_topic_by_the_nlu_is_refused_unless_the_words_ask_for_a_service() ->
     assert asked.kind in (Kind.answer, Kind.bundle)  # 食品经营许可证, or the 开办餐饮店 event
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["新蒲新区现在的房价一平米多少钱", "卖老房子，二手房中介费一般收几个点", "过年买烟花一箱大概好多钱"],
+)
+def test_prices_of_goods_are_refused_however_many_service_words_they_share(text: str) -> None:
+    assert decide(Turn(text=text)).kind is Kind.out_of_scope
+
+
+def test_a_price_agreed_in_a_story_does_not_make_a_service_question_off_topic() -> None:
+    text = "看中一套二手房，跟房东价钱谈好了，下一步咋个把房子弄到我名下"
+    decision = decide(Turn(text=text, intent="ask_process"))
+    assert decision.kind is not Kind.out_of_scope
+
+
+def test_replacing_a_document_the_guide_does_not_cover_is_not_answered_with_its_first_issue() -> None:
+    decision = decide(Turn(text="结婚证搞丢了咋个补办"))
+    assert decision.kind is Kind.not_sure and decision.guide is not None
+    reply = render(decision)
+    assert "没有补办" in reply.text and "可凭身份证到任一婚姻登记机关申请补领" in reply.text
+    assert "来源：《结婚登记》" in reply.text and "双方" not in reply.text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [("身份证丢了咋个补办", "居民身份证换领补领"), ("娃儿的出生证遭搞丢了，咋个补嘛", "出生医学证明办理")],
+)
+def test_replacing_a_document_is_answered_by_the_guide_that_covers_it(text: str, service: str) -> None:
+    assert guide_of(text) == service
+
+
 def test_nonsense_is_not_answered() -> None:
     decision = decide(Turn(text="阿巴阿巴 蓝色的月亮跳舞"))
     assert decision.kind is Kind.not_sure
@@ -169,3 +199,11 @@ def test_a_question_naming_a_thing_of_its_own_is_not_answered_for_the_earlier_gu
 def test_asking_how_or_who_stays_a_follow_up(text: str, remembered: str) -> None:
     decision = decide(Turn(text=text, intent="ask_process", confidence=0.9, remembered_service=remembered))
     assert decision.evidence == "remembered"
+
+
+def test_asking_whether_free_agency_exists_quotes_the_plan_and_offers_to_ask_for_it() -> None:
+    decision = decide(Turn(text="老年人腿脚不方便，政务中心有没有免费帮忙代办的"))
+    assert decision.kind is Kind.policy
+    reply = render(decision)
+    assert "39号" in reply.text and "代办" in reply.text
+    assert {"title": "申请免费代办", "payload": "/request_agency"} in reply.buttons

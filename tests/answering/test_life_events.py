@@ -36,6 +36,23 @@ def test_a_question_about_a_whole_event_is_answered_with_its_bundle(text: str, e
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "想开一家小饭馆，从营业执照到食品许可，总共要办哪些手续，能一次办下来吗",
+        "家里孩子被诊断为智力残疾，从办证到领补贴，一整套要办哪些事，能不能一次办完",
+    ],
+)
+def test_a_whole_event_asked_about_with_plural_words_is_that_event_not_the_list_of_events(text: str) -> None:
+    decision = decide(Turn(text=text))
+    assert decision.kind is Kind.bundle and decision.plan is not None
+
+
+def test_which_services_can_be_done_online_is_no_question_about_events() -> None:
+    decision = decide(Turn(text="哪些事可以在网上办，用手机上哪个平台办"))
+    assert decision.kind is Kind.policy
+
+
+@pytest.mark.parametrize(
     ("text", "service"),
     [
         ("开饭馆要办食品经营许可证吗", "食品经营许可证核发"),

@@ -38,6 +38,8 @@ def evidence() -> IntentEvidence:
         ("book_appointment", "护照在哪里办"),
         ("request_agency", "残疾人证要带哪些材料"),
         ("request_agency", "屋头老汉儿腿脚残了想办个残疾证还有哪样补贴可以领不晓得咋个弄"),
+        ("request_agency", "老年人腿脚不方便，政务中心有没有免费帮忙代办的"),
+        ("request_agency", "代办收不收钱"),
         ("request_human", "嗯 就是说我在单位干了三年 上个月合同到期了单位不跟我续签了 现在每个月能领点钱不"),
     ],
 )
@@ -70,6 +72,7 @@ def test_words_with_a_question_overrule_the_label(evidence: IntentEvidence, inte
         ("cancel_appointment", "后天的号不要了"),
         ("request_agency", "屋头老人走不动 能不能帮我代办"),
         ("request_agency", "我腿脚不方便 哪个帮我去办"),
+        ("request_agency", "村里有没有代办员 我想申请代办高龄补贴"),
         ("ask_materials", "随便什么问题"),
         ("feedback", "挺好的"),
         ("feedback", "你们的服务我很满意，给个五星好评，窗口的同志也很耐心"),

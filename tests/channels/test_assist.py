@@ -129,6 +129,14 @@ def test_nonsense_gets_not_sure_and_no_answer(wang: TestClient) -> None:
     assert "没有把握" in suggestion["not_sure"]
 
 
+def test_a_replacement_the_guide_does_not_cover_warns_the_operator_not_to_read_it(wang: TestClient) -> None:
+    with wang.websocket_connect("/api/assist/ws", headers=socket_headers(wang)) as socket:
+        assert socket.receive_json()["type"] == "ready"
+        suggestion = _ask(socket, 2, "结婚证搞丢了咋个补办")
+    assert suggestion["answer"] is None
+    assert "补办" in suggestion["not_sure"] and "「结婚登记」" in suggestion["not_sure"]
+
+
 def test_without_nlu_the_answer_follows_the_matched_section(wang: TestClient) -> None:
     with wang.websocket_connect("/api/assist/ws", headers=socket_headers(wang)) as socket:
         socket.receive_json()

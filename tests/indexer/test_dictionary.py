@@ -75,6 +75,13 @@ def test_longest_service_term_wins(dictionary: DomainDictionary) -> None:
     assert dictionary.linked_guides("今天天气咋样") == ()
 
 
+def test_a_term_said_with_a_de_inside_is_still_found(
+    dictionary: DomainDictionary, tokenizer: ChineseTokenizer
+) -> None:
+    assert dictionary.linked_guides("那个护理的补贴一个月好多钱") == ("canji_liangxiang_butie",)
+    assert "农业机械" in tokenizer.expand("买了一台旋耕机补贴好多").added_terms
+
+
 def test_traditional_and_full_width_text_is_normalised() -> None:
     assert normalize("殘疾證　怎麼辦ＡＢＣ") == "残疾证 怎么办ABC"
 
