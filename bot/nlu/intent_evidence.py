@@ -34,10 +34,11 @@ FORM_WORDS = {
         r"代办|代跑|跑腿|上门|委托|派.{0,3}人|帮.{0,6}(办|跑)|替.{0,4}(办|跑)|代.{0,2}(办|跑)"
     ),
 }
-# Asking whether free 代办 exists or what it costs (有没有人帮忙代办、代办收不收钱) is a question,
-# answered from the city's plan with a button that asks for it; 帮我代办、我要申请代办 ask for it.
+# Asking whether free 代办 exists or what it costs (有没有人帮忙代办、代办收不收钱), or whether a
+# service may be delegated (汇算可以委托单位代办吗), is a question: answered from the city's plan
+# (with a button that asks for 代办) or the guide; 帮我代办、我要申请代办 ask for it.
 ASKS_ABOUT_AGENCY = re.compile(
-    r"有没有|有没得|有莫得|有不有|是不是|收不收|要不要钱|收费|收钱|免费吗|啥子是|什么是|什么叫|啥叫|哪些"
+    r"有没有|有没得|有莫得|有不有|是不是|收不收|要不要钱|收费|收钱|免费吗|啥子是|什么是|什么叫|啥叫|哪些|委托"
 )
 REQUESTS_AGENCY = re.compile(r"帮我|给我|替我|帮.{0,2}我(家|屋)|我要|我想|申请|请.{0,4}代办|麻烦")
 # A complaint said as such stands (the action still asks before filing); a question that only

@@ -40,6 +40,7 @@ def evidence() -> IntentEvidence:
         ("request_agency", "屋头老汉儿腿脚残了想办个残疾证还有哪样补贴可以领不晓得咋个弄"),
         ("request_agency", "老年人腿脚不方便，政务中心有没有免费帮忙代办的"),
         ("request_agency", "代办收不收钱"),
+        ("request_agency", "个人所得税年度汇算可以委托单位代办吗"),
         ("request_human", "嗯 就是说我在单位干了三年 上个月合同到期了单位不跟我续签了 现在每个月能领点钱不"),
     ],
 )
