@@ -207,3 +207,7 @@ def test_asking_whether_free_agency_exists_quotes_the_plan_and_offers_to_ask_for
     reply = render(decision)
     assert "39号" in reply.text and "代办" in reply.text
     assert {"title": "申请免费代办", "payload": "/request_agency"} in reply.buttons
+
+
+def test_a_document_asked_about_for_a_service_named_in_full_stays_with_that_service() -> None:
+    assert guide_of("隨遷子女入學登記需要居住證嗎？") == "义务教育入学登记"
