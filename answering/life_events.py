@@ -25,8 +25,12 @@ from indexer.text import normalize
 # Words asking what a whole event takes rather than one service's part of it.
 # Plural and ordering words only: 要办什么证、需要什么手续 ask what one service a situation needs.
 _ASKS_WHOLE = re.compile(
-    r"办(些|哪些|哪几)|哪些手续|手续有哪些|跑哪些|几趟|从头到尾|前前后后|一次(性)?办|一起办|都要办|还要办(哪|些)|"
-    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样|一串|一连串|几个地方"
+    r"办(些|哪些|哪几)|哪些手续|手续有哪些|跑哪些|几趟|从头到尾|前前后后|(?<!第)一次(性)?办|一起办|都要办|还要办(哪|些)|"
+    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样|一串|一连串|几个地方|哪些流程"
+)
+# Words asking for every step of something, beyond how many trips (几趟) one service takes.
+_ASKS_EVERY_STEP = re.compile(
+    r"一整套|整套|全套|一串|一连串|从头到尾|前前后后|哪些流程|流程有哪些|一次性办|一起办"
 )
 # What comes after a service (结了婚…后面还要办哪些): the events it opens.
 _ASKS_NEXT = re.compile(r"还要办|后面还|以后还|之后还|接下来|然后还|还有哪些要办|还要跑")
@@ -123,7 +127,7 @@ def asked_bundle(turn: Turn, result: SearchResult | None, named: list[Guide]) ->
     if named:
         if not asks_whole(turn.text):
             return None
-        return _told_event(result, named) or _event_of_services(turn, named)
+        return _told_event(turn, result, named) or _event_of_services(turn, named)
     if not result.confident:
         return _likely_event(turn, result)
     for rank, hit in enumerate(result.hits[:3]):
@@ -152,14 +156,26 @@ def _likely_event(turn: Turn, result: SearchResult) -> BundlePlan | None:
     return plan_of(bundle) if bundle is not None else None
 
 
-def _told_event(result: SearchResult, named: list[Guide]) -> BundlePlan | None:
-    """Words naming services that are steps of the event retrieval puts first, and asking what it
-    takes, tell that event: a named service alone outranks an event otherwise."""
-    top = result.hits[0] if result.hits else None
-    bundle = get_bundle(top.doc_id) if top is not None and top.kind == "bundle" else None
-    if bundle is None or not {guide.id for guide in named} <= {step.guide for step in bundle.steps}:
-        return None
-    return plan_of(bundle)
+def _told_event(turn: Turn, result: SearchResult, named: list[Guide]) -> BundlePlan | None:
+    """Words naming services that are steps of an event and asking what it all takes tell that
+    event when retrieval puts it first; a named service alone outranks an event otherwise. An
+    event close behind (top three) counts when the words ask for every step (一整套、哪些流程)
+    and share a word with its names (新开一家公司…领发票 is 企业开办, not 开办餐饮店)."""
+    ids = {guide.id for guide in named}
+    asked = _pairs(turn.text)
+    candidates: list[tuple[int, int, Bundle]] = []
+    for rank, hit in enumerate(result.hits[:3]):
+        bundle = get_bundle(hit.doc_id) if hit.kind == "bundle" else None
+        if bundle is None or not ids <= {step.guide for step in bundle.steps}:
+            continue
+        shared = len(asked & _pairs(" ".join((bundle.name, *bundle.aliases))))
+        if rank == 0 or (shared and _ASKS_EVERY_STEP.search(turn.text)):
+            candidates.append((shared, -rank, bundle))
+    return plan_of(max(candidates, key=lambda found: found[:2])[2]) if candidates else None
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1) if " " not in text[i : i + 2]}
 
 
 def _event_of_services(turn: Turn, named: list[Guide]) -> BundlePlan | None:

@@ -47,6 +47,21 @@ def test_a_whole_event_asked_about_with_plural_words_is_that_event_not_the_list_
     assert decision.kind is Kind.bundle and decision.plan is not None
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["新开一家公司，从营业执照、刻章到领发票，一整套流程要几天", "新开的公司从领执照到领发票都有哪些流程"],
+)
+def test_a_named_step_asked_about_with_every_step_of_a_close_event_gets_that_event(text: str) -> None:
+    decision = decide(Turn(text=text))
+    assert decision.kind is Kind.bundle and event_of(decision) == "企业开办一件事"
+
+
+def test_trips_for_one_service_or_a_first_time_stay_with_that_service() -> None:
+    assert decide(Turn(text="第一次办社保卡需要带什么，小孩子可以办吗")).kind is not Kind.bundle
+    decision = decide(Turn(text="我要还房贷，公积金咋个取出来嘛，要跑几趟"))
+    assert decision.guide is not None and decision.guide.name == "住房公积金提取"
+
+
 def test_which_services_can_be_done_online_is_no_question_about_events() -> None:
     decision = decide(Turn(text="哪些事可以在网上办，用手机上哪个平台办"))
     assert decision.kind is Kind.policy
