@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from answering.coverage import uncovered
 from answering.decision import Decision, Kind
 from answering.life_events import (
     asked_bundle,
@@ -107,25 +108,6 @@ _ASKS_FOR_ADVICE = re.compile(
     r"(咋个|怎么|哪里|哪点|找哪个)修|维修(?!资金|基金)|修理|打不燃|打不着火|故障|"
     r"房价|中介费|收几个点|一(箱|斤|盒|桶|瓶|袋|件|挂)[^，,。？?]{0,4}(多少|好多|几)钱|一平(米|方)?[^，,。？?]{0,2}(多少|好多|几)"
 )
-# Replacing a lost or damaged document (结婚证搞丢了咋个补), not 补缴 or losing one's job.
-_REPLACING = re.compile(
-    r"补(办|领|发|证|个|张|本|一个|一张|一本)|"
-    r"(证|照|卡|本|簿|证明|执照)[^，,。？?]{0,4}(丢|遗失|掉了|不见|遭偷|被偷|损坏|烂了|坏了)"
-)
-# A guide that covers replacing its document says so in its name, aliases or situations.
-_REPLACEMENT_WORDS = re.compile(r"补(办|领|发|证|换)|遗失|丢|损毁|损坏")
-
-
-def asks_replacement(text: str) -> bool:
-    return bool(_REPLACING.search(text))
-
-
-def covers_replacement(guide: Guide) -> bool:
-    words = [guide.name, *guide.aliases]
-    words += [said for situation in guide.situations for said in (situation.name, *situation.says)]
-    return any(_REPLACEMENT_WORDS.search(word) for word in words)
-
-
 # Words of a procedure: with them, advice words are part of a service question after all.
 _ASKS_FOR_PROCEDURE = re.compile(
     r"办理|申请|申领|补领|换领|补办|登记|材料|手续|流程|条件(?!好|差|咋样|怎么样)|窗口|大厅|证明|预约|执照|许可证"
@@ -171,8 +153,9 @@ def decide(
 
     if named:
         guide = _best_ranked(named, result)
-        if asks_replacement(turn.text) and not covers_replacement(guide):
-            return Decision(Kind.not_sure, "not_covered", guide=guide, result=result)
+        asked_instead = uncovered(turn.text, guide)
+        if asked_instead is not None:
+            return Decision(Kind.not_sure, "not_covered", guide=guide, uncovered=asked_instead, result=result)
         return _answer(guide, aspect, turn, result, cfg, "named")
 
     if result is not None and asks_about_policy(turn.text):
@@ -200,6 +183,11 @@ def decide(
         if _ambiguous(guide_hits, cfg):
             return _clarify(guide_hits, aspect, result, "ambiguous", turn)
         found = get_guide(guide_hits[0].doc_id)
+        asked_instead = uncovered(turn.text, found) if found is not None else None
+        if found is not None and asked_instead is not None:
+            # 房子抵押登记 beside 不动产转移登记 says which guide it is not; 户口迁出 beside 社保卡 does not
+            near = found if _words_name(turn, found) else None
+            return Decision(Kind.not_sure, "not_covered", guide=near, uncovered=asked_instead, result=result)
         if found is not None:
             return _answer(found, aspect, turn, result, cfg, "retrieval")
     if guide_hits and (guide_hits[0].dense_score or 0.0) >= cfg.clarify_min_dense_score:

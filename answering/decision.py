@@ -48,6 +48,10 @@ class Decision:
         default=None, metadata={"doc": "the life event answered, or the one a step answer belongs to"}
     )
     precheck: PreCheck | None = None
+    uncovered: str | None = field(
+        default=None,
+        metadata={"doc": "what the words ask to do that the guide does not cover (补办、抵押登记)"},
+    )
 
     @property
     def corrections(self) -> tuple[tuple[str, str], ...]:

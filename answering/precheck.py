@@ -253,7 +253,7 @@ def _leftovers(text: str) -> list[tuple[str, str, frozenset[int]]]:
 
 def _alternation(words: dict[str, str]) -> re.Pattern[str]:
     """Longest first, so 居民户口簿 is one name and not 居民 + 户口簿."""
-    ordered = sorted((w for w in words if w), key=len, reverse=True)
+    ordered = sorted((w for w in words if w), key=lambda word: (-len(word), word))
     return re.compile("|".join(map(re.escape, ordered)) or r"(?!)")
 
 

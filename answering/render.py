@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from answering.coverage import REPLACEMENT
 from answering.decision import Decision, Kind
 from answering.turn import ASPECT_OF_INTENT
 from indexer.api import policy_item_text
@@ -301,15 +302,13 @@ def render_not_sure() -> Reply:
     )
 
 
-# A guide's note on replacing its document (结婚证遗失、损毁的，可凭身份证…申请补领).
-_REPLACEMENT_NOTE = re.compile(r"补领|补办|补发|遗失|丢失")
-
-
-def render_not_covered(guide: Guide) -> Reply:
-    """A replacement the guide does not cover (结婚证丢了 beside 结婚登记): say there is no guide
-    for it rather than answer the first-time procedure, with what the guide notes about it."""
-    note = next((n for n in guide.notes if _REPLACEMENT_NOTE.search(n)), None)
-    lines = [f"我这里没有补办、补领这个证件的办事指南：「{guide.name}」不包括补办，不能照着它准备材料。"]
+def render_not_covered(guide: Guide, what: str) -> Reply:
+    """A procedure the guide does not cover (结婚证丢了 beside 结婚登记, 抵押登记 beside 转移登记):
+    say there is no guide for it rather than answer with this one, with what the guide notes
+    about it."""
+    words = re.compile("|".join(map(re.escape, _NOTE_WORDS.get(what, (what,)))))
+    note = next((n for n in guide.notes if words.search(n)), None)
+    lines = [f"我这里没有{what}的办事指南：「{guide.name}」不包括{what}，不能照着它准备材料。"]
     if note is not None:
         lines.append(f"「{guide.name}」指南里提到：{note.rstrip('。')}。")
     lines.append(f"具体请咨询{guide.department.split('，')[0]}，或拨打政务服务热线 12345。")
@@ -320,6 +319,10 @@ def render_not_covered(guide: Guide) -> Reply:
         buttons=[{"title": "转人工", "payload": "/request_human"}],
         payload={"type": "unanswered", **({"source": guide_source(guide)} if note is not None else {})},
     )
+
+
+# How a guide's notes speak of a procedure it does not cover (结婚证遗失、损毁的，可…申请补领).
+_NOTE_WORDS = {REPLACEMENT: ("补领", "补办", "补发", "遗失", "丢失")}
 
 
 def render_out_of_scope(text: str | None = None) -> Reply:
@@ -343,6 +346,6 @@ def render(decision: Decision, out_of_scope_text: str | None = None) -> Reply:
         )
     if decision.kind is Kind.out_of_scope:
         return render_out_of_scope(out_of_scope_text)
-    if decision.guide is not None:
-        return render_not_covered(decision.guide)
+    if decision.guide is not None and decision.uncovered is not None:
+        return render_not_covered(decision.guide, decision.uncovered)
     return render_not_sure()

@@ -57,7 +57,7 @@ class DomainDictionary:
             *self.aspect_terms,
             *(v for a in self.aspect_terms for v in self.synonyms.get(a, ())),
         ]
-        for word in sorted(set(words), key=len, reverse=True):
+        for word in sorted(set(words), key=lambda word: (-len(word), word)):
             remaining = remaining.replace(word, " ")
         return remaining
 

@@ -256,7 +256,7 @@ class TypoCorrector:
         self.terms = frozenset(term.strip() for term in terms if len(term.strip()) >= MIN_TERM_CHARS)
         self.lexicon = jieba_lexicon() if lexicon is None else lexicon
         self._by_first_char: dict[str, list[str]] = {}
-        for term in sorted(self.terms, key=len, reverse=True):
+        for term in sorted(self.terms, key=lambda term: (-len(term), term)):
             self._by_first_char.setdefault(term[0], []).append(term)
         # Every correction keeps a character of its term in place, so each character of a
         # question points at the few windows worth comparing: character → (length, position,

@@ -22,7 +22,7 @@ from indexer.search import QueryError, SearchHit, SearchResult
 TOP_HITS = 5
 NOT_SURE = "没有把握：知识库里没有找到可靠的答案，请勿照读；可请来电人换个说法，或按流程转办、登记工单。"
 OFF_TOPIC = "没有把握：像是与政务服务无关的问题，请勿照读指南；可礼貌说明并告知 12345 的受理范围。"
-NOT_COVERED = "没有把握：知识库里没有补办、补领的指南，「{guide}」不包括补办，请勿照读它的材料。"
+NOT_COVERED = "没有把握：知识库里没有{what}的指南，「{guide}」不包括{what}，请勿照读它的材料。"
 
 
 class Hit(BaseModel):
@@ -106,8 +106,8 @@ def suggest(
 def _not_sure(decision: Decision) -> str:
     if decision.kind is Kind.out_of_scope:
         return OFF_TOPIC
-    if decision.guide is not None:  # a replacement the guide does not cover
-        return NOT_COVERED.format(guide=decision.guide.name)
+    if decision.guide is not None and decision.uncovered is not None:
+        return NOT_COVERED.format(what=decision.uncovered, guide=decision.guide.name)
     return NOT_SURE
 
 

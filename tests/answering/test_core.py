@@ -90,6 +90,29 @@ def test_replacing_a_document_the_guide_does_not_cover_is_not_answered_with_its_
 
 
 @pytest.mark.parametrize(
+    ("text", "service", "procedure"),
+    [
+        ("烟花爆竹批发许可证怎么办", "烟花爆竹经营(零售)许可证核发", "批发"),
+        ("驾驶证年审在哪里", "机动车驾驶证换证", "年审"),
+        ("房子抵押登记在哪里办", "不动产登记(转移登记)", "抵押登记"),
+    ],
+)
+def test_a_neighbouring_procedure_no_guide_covers_is_said_to_be_missing(
+    text: str, service: str, procedure: str
+) -> None:
+    decision = decide(Turn(text=text))
+    assert decision.kind is Kind.not_sure and decision.uncovered == procedure
+    reply = render(decision).text
+    assert f"没有{procedure}的办事指南" in reply and f"「{service}」不包括{procedure}" in reply
+
+
+def test_a_procedure_the_guide_covers_is_answered() -> None:
+    text = "离婚了房子判给我了，咋个把房产证上的名字改成我一个人的嘛"
+    assert guide_of(text, intent="ask_process") == "不动产登记(转移登记)"
+    assert guide_of("营业执照注销怎么办") == "企业简易注销登记"
+
+
+@pytest.mark.parametrize(
     ("text", "service"),
     [("身份证丢了咋个补办", "居民身份证换领补领"), ("娃儿的出生证遭搞丢了，咋个补嘛", "出生医学证明办理")],
 )
