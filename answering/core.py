@@ -108,6 +108,10 @@ _ASKS_FOR_ADVICE = re.compile(
     r"(咋个|怎么|哪里|哪点|找哪个)修|维修(?!资金|基金)|修理|打不燃|打不着火|故障|"
     r"房价|中介费|收几个点|一(箱|斤|盒|桶|瓶|袋|件|挂)[^，,。？?]{0,4}(多少|好多|几)钱|一平(米|方)?[^，,。？?]{0,2}(多少|好多|几)"
 )
+# Whether it can be done online or how many trips it takes: the process section says both.
+_ONLINE_OR_TRIPS = re.compile(
+    r"(能不能|可不可以|可以|能)?(在)?(网上|手机上|线上|APP上?|app上?|网办|不见面)|(要)?跑几(次|趟|回)|要跑"
+)
 # Words of a procedure: with them, advice words are part of a service question after all.
 _ASKS_FOR_PROCEDURE = re.compile(
     r"办理|申请|申领|补领|换领|补办|登记|材料|手续|流程|条件(?!好|差|咋样|怎么样)|窗口|大厅|证明|预约|执照|许可证"
@@ -158,12 +162,20 @@ def decide(
             return Decision(Kind.not_sure, "not_covered", guide=guide, uncovered=asked_instead, result=result)
         return _answer(guide, aspect, turn, result, cfg, "named")
 
+    remembered = get_guide(turn.remembered_service) if turn.remembered_service else None
+    bare = replace(turn, text=_ONLINE_OR_TRIPS.sub(" ", turn.text))
+    if _ONLINE_OR_TRIPS.search(turn.text) and not _tells(bare, cfg):
+        # 能不能网上办、要跑几次 right after a service or an event: about that one, not the plan
+        if remembered is not None:
+            return _answer(remembered, "process", turn, result, cfg, "remembered")
+        if talked_about is not None:
+            return _event(talked_about, "overview", turn, result, "bundle_followup")
+
     if result is not None and asks_about_policy(turn.text):
         policy = _policy_hit(turn.text)
         if policy is not None:
             return Decision(Kind.policy, "policy_topic", policy=policy, result=result)
 
-    remembered = get_guide(turn.remembered_service) if turn.remembered_service else None
     if (
         remembered is not None
         and not _points_elsewhere(result, remembered, turn, cfg)

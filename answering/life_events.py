@@ -15,7 +15,7 @@ from dataclasses import replace
 from answering.precheck import PreCheck, precheck
 from answering.turn import Turn
 from core.settings import get_settings
-from indexer.api import bundle_plan, dictionary, get_bundle, get_guide, list_bundles
+from indexer.api import bundle_plan, dictionary, get_bundle, get_guide, list_bundles, words_of
 from indexer.bundle_plan import BundlePlan, BundlePlanError, PlannedStep
 from indexer.bundle_schema import Bundle
 from indexer.schema import Guide
@@ -50,14 +50,15 @@ _NUMERALS = {
 }
 # A statement of what the resident has or lacks …
 _STATES = re.compile(
-    r"我(只|就|已经)?有|只有|就有|我(已经)?带|我准备了|手(上|头)有|有了|有的|都有|找不到|没有|没得|莫得|丢了|不见了|"
+    r"我(只|就|已经)?有|只有|就有|我(只|就|已经)?带|我准备了|手(上|头)有|有了|有的|都有|都在|拿到了|都齐了|"
+    r"就差|只差|还差个|找不到|没有|没得|莫得|丢了|不见了|"
     r"弄丢|搞丢|还没(照|办|带|拿|开|领)|(证|簿|本|照|片|合同|书|表|卡)(也)?有"
 )
 # … a question whether it is enough …
 _ASKS_GAP = re.compile(
     r"还(缺|差|要)(啥|什么|哪|些|点)|还要(准备|带|交)(啥|什么|哪|些)|缺(啥|什么|哪|些)|差(啥|什么|哪|些)|"
     r"够不够|够了(吗|没|不)|齐不齐|"
-    r"齐了(吗|没|不)|全不全|能不能(去)?办|可以去办|现在(能|可以)?去|行不行|得不得行|要得不"
+    r"齐了(吗|没|不)|全不全|能不能(去)?办|可以去办|能去办|能办不|现在(能|可以)?去|行不行|得不得行|要得不"
 )
 # … as opposed to asking how to replace a lost document (身份证丢了咋个补办).
 _ASKS_PROCEDURE = re.compile(
@@ -133,8 +134,75 @@ def asked_bundle(turn: Turn, result: SearchResult | None, named: list[Guide]) ->
     for rank, hit in enumerate(result.hits[:3]):
         if hit.kind == "bundle" and (asks_whole(turn.text) or (rank == 0 and _closest(hit, result))):
             bundle = get_bundle(hit.doc_id)
-            return plan_of(bundle) if bundle is not None else None
+            return plan_of(bundle) if bundle is not None and _fits(bundle, hit, result, turn) else None
     return None
+
+
+# Words every event's sayings share with any question (people, 办哪些、手续): no sign of which event.
+_GENERIC_WORDS = frozenset(
+    {
+        "要办",
+        "办些",
+        "哪些",
+        "手续",
+        "还要",
+        "一共",
+        "几趟",
+        "先办",
+        "东西",
+        "几样",
+        "开个",
+        "搞个",
+        "有个",
+        "一件",
+        "一件事",
+        "申请",
+        "情况",
+        "政策",
+        "享受",
+        "没有",
+        "有没有",
+        "拿到",
+        "之后",
+        "同时",
+        "网上",
+        "代办",
+        "代办员",
+        "老人",
+        "老汉",
+        "屋头",
+        "家里",
+        "我们",
+        "孩子",
+        "娃儿",
+        "才能",
+        "需要",
+        "可以",
+    }
+)
+
+
+def _fits(bundle: Bundle, hit: SearchHit, result: SearchResult, turn: Turn) -> bool:
+    """Retrieval's closest event answers only when the words speak of it, or it is as close to
+    them as a sentence residents say of a situation, and as close as any guide: 我妈过世了要办哪些
+    手续 finds no event of its own and must not get 结婚成家."""
+    if _speaks_of(bundle, turn):
+        return True
+    guides = [h.dense_score or 0.0 for h in result.hits if h.kind == "guide"]
+    floor = max([get_settings().index.min_situation_dense_score, *guides])
+    return (hit.dense_score or 0.0) >= floor
+
+
+def _speaks_of(bundle: Bundle, turn: Turn) -> bool:
+    """The words share one of their own with how the event is named and told, or its steps'
+    guides are named: retrieval's closest event is no answer when no event for it exists
+    (开个理发店要办些啥 is no 开办餐饮店; 屋头老人退休了 is no 残疾人服务)."""
+    told = [bundle.name, *bundle.aliases, *bundle.says, bundle.lead, *(step.title for step in bundle.steps)]
+    for step in bundle.steps:
+        guide = get_guide(step.guide)
+        if guide is not None:
+            told += [guide.name, *guide.aliases]
+    return bool((words_of(turn.text) & words_of(" ".join(told))) - _GENERIC_WORDS)
 
 
 def _closest(event: SearchHit, result: SearchResult) -> bool:
@@ -153,7 +221,7 @@ def _likely_event(turn: Turn, result: SearchResult) -> BundlePlan | None:
     if top is None or top.kind != "bundle" or (top.dense_score or 0.0) < near or not asks_whole(turn.text):
         return None
     bundle = get_bundle(top.doc_id)
-    return plan_of(bundle) if bundle is not None else None
+    return plan_of(bundle) if bundle is not None and _fits(bundle, top, result, turn) else None
 
 
 def _told_event(turn: Turn, result: SearchResult, named: list[Guide]) -> BundlePlan | None:
@@ -243,8 +311,13 @@ def pre_check(turn: Turn, named: list[Guide]) -> tuple[Guide | BundlePlan, PreCh
     if turn.is_payload or not _STATES.search(text):
         return None
     # 只有X、其他都没得 and 都有了 say how the whole list stands, as a question whether it is enough does
-    asks_gap = bool(_ASKS_GAP.search(text) or _REST_LACKING.search(text) or _ALL_HAD.search(text))
-    asks_gap = asks_gap or "只有" in text  # 就只有身份证: the rest is missing
+    asks_gap = bool(
+        _ASKS_GAP.search(text)
+        or _REST_LACKING.search(text)
+        or _REST_HAD.search(text)
+        or _ALL_HAD.search(text)
+    )
+    asks_gap = asks_gap or bool(_ONLY.search(text))  # 就只有身份证、只带了身份证: the rest is missing
     if _ASKS_PROCEDURE.search(text) and not asks_gap:
         return None
     context, others = _targets(turn, named)
@@ -258,12 +331,15 @@ def pre_check(turn: Turn, named: list[Guide]) -> tuple[Guide | BundlePlan, PreCh
 _ALL_HAD = re.compile(r"都有了|都有的|都带齐|带齐了|准备齐了|都准备好")
 # "The rest I don't have" says nothing about a material: what is not said to be had is missing.
 _REST_LACKING = re.compile(r"(其他|其它|别的|其余)的?(都|全)?(没有|没得|莫得|没带)")
+_ONLY = re.compile(r"只(有|带)")
+# "The rest I have" (就差个照片，其他都齐了): every required material but what is said to be lacking.
+_REST_HAD = re.compile(r"(其他|其它|别的|其余)的?(都|全)(有了|有|齐了|齐|带齐了|带了|在|准备好了)")
 
 
 def _statement(text: str) -> str:
     """The words as a statement of what one has: the question whether it is enough (还差啥子)
     and "the rest I don't have" set apart, so their 差/没得 do not read as lacking what was named."""
-    return _REST_LACKING.sub("，", _ASKS_GAP.sub("，", text))
+    return _REST_HAD.sub("，", _REST_LACKING.sub("，", _ASKS_GAP.sub("，", text)))
 
 
 def _best_match(
@@ -277,7 +353,13 @@ def _best_match(
         if isinstance(target, Guide) and situation and target.situation(situation) is None:
             situation = None
         try:
-            result = precheck(target, dictionary(), text=_statement(turn.text), situation=situation)
+            statement = _statement(turn.text)
+            result = precheck(target, dictionary(), text=statement, situation=situation)
+            if result.lacks and _REST_HAD.search(turn.text):
+                lacking = {item.name for item in result.lacks}
+                gaps = (*result.missing, *result.deferrable)
+                rest = [gap.item.name for gap in gaps if gap.item.name not in lacking]
+                result = precheck(target, dictionary(), text=statement, ticked=rest, situation=situation)
             if not result.has and not result.lacks and _ALL_HAD.search(turn.text):
                 # 我都有了: every required material of what is talked about
                 required = [m.name for m in target.materials if m.required]

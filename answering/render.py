@@ -123,7 +123,8 @@ def render_aspect(guide: Guide, aspect: str, situation: Situation | None = None,
     if aspect == "process":
         steps = _numbered([f"{step.name}：{step.description}" for step in guide.process])
         visits = "全程网办，一次不用跑" if guide.max_visits == 0 else f"最多跑{guide.max_visits}次"
-        return f"{name}办理流程（{visits}）：\n{steps}"
+        online = f"\n网上办理：{guide.online.how}" if guide.online.how else ""
+        return f"{name}办理流程（{visits}）：\n{steps}{online}"
     if aspect == "fees":
         basis = f"（依据：{guide.fees.basis}）" if guide.fees.basis else ""
         return f"{name}收费标准：{guide.fees.standard}{basis}"

@@ -74,6 +74,11 @@ def asks_about_policy(text: str) -> bool:
     return get_searcher().tokenizer.dictionary.asks_about_policy(text)
 
 
+def words_of(text: str) -> set[str]:
+    """The words of ``text`` of two characters or more, as the index segments them (no stop words)."""
+    return {word for word in get_searcher().tokenizer.tokenize(text) if len(word) >= 2}
+
+
 def story_of(text: str) -> str:
     """The words of a question besides the services it names and the aspects it asks for."""
     return get_searcher().tokenizer.dictionary.residue(normalize(text))

@@ -281,3 +281,37 @@ def test_an_event_named_in_full_is_that_event_even_when_an_alias_names_a_service
     decision = decide(Turn(text="企业开办一件事要多少天", intent="ask_time_limit"))
     assert decision.kind is Kind.bundle and event_of(decision) == "企业开办一件事"
     assert decision.aspect == "time_limit"
+
+
+@pytest.mark.parametrize("text", ["我妈过世了要办哪些手续", "开个理发店要办些啥", "开个修车铺要办哪些手续"])
+def test_an_event_we_have_no_bundle_for_is_not_answered_with_the_closest_one(text: str) -> None:
+    assert decide(Turn(text=text)).kind is not Kind.bundle
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "kind"),
+    [
+        ("能不能网上办", {"remembered_service": "结婚登记"}, Kind.answer),
+        ("要跑几趟", {"remembered_bundle": NEWBORN}, Kind.bundle),
+    ],
+)
+def test_online_or_trips_right_after_a_service_or_event_is_about_it(
+    text: str, context: dict, kind: Kind
+) -> None:
+    decision = decide(Turn(text=text, **context))
+    assert decision.kind is kind
+    if kind is Kind.answer:
+        assert decision.aspect == "process" and "网上办理：" in render(decision).text
+
+
+def test_the_rest_had_but_one_thing_is_pre_checked_as_lacking_only_that() -> None:
+    decision = decide(Turn(text="就差个照片 其他都齐了 能去办不", remembered_service="残疾人证办理"))
+    assert decision.kind is Kind.precheck and decision.precheck is not None
+    assert [item.name for item in decision.precheck.lacks] == ["近期2寸免冠白底彩色照片"]
+    assert "照片" in " ".join(gap.item.name for gap in decision.precheck.missing)
+
+
+def test_only_one_thing_brought_is_a_pre_check_of_the_service_talked_about() -> None:
+    decision = decide(Turn(text="我只带了身份证", remembered_service="老年人优待证办理"))
+    assert decision.kind is Kind.precheck and decision.guide is not None
+    assert decision.guide.name == "老年人优待证办理"
