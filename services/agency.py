@@ -3,7 +3,8 @@ the resident. The resident opens a request and asks its state by tracking number
 (坐席 or 业务) list the requests, assign an agent and move them along, every step audited.
 
 Like complaints (services/feedback.py): a tracking number from services/numbers.py, the name and
-phone masked, the phone also as a keyed hash. Bundles are the indexer's (knowledge/bundles); they
+phone masked, the phone also as a keyed hash, and sealed while the request is open so staff can
+call the resident back (each reveal audited). Bundles are the indexer's (knowledge/bundles); they
 are read only when a request names one, with a lazy import as services/catalog.py does.
 """
 
@@ -27,6 +28,7 @@ from services.identity import mask_name, mask_phone, mask_text, validate_name, v
 from services.lookup_guard import LookupGuard
 from services.models import AgencyRequest, AgencyStatus, Hall, ServiceItem
 from services.numbers import next_number
+from services.sealing import seal, unseal
 from services.text import check_channel, check_sender, clean_text
 
 NUMBER_PREFIX = "DB"
@@ -183,6 +185,7 @@ def open_request(
     )
     session.add(request)
     session.flush()
+    request.phone_sealed = seal(ctx, phone, _contact_bound(request))
     audit.record(
         session,
         at=ctx.now,
@@ -267,6 +270,8 @@ def change_status(
         raise InvalidInput("取消代办申请时请写明原因。", field="note")
     previous = request.status
     request.status = status
+    if status in FINISHED:
+        request.phone_sealed = None  # no call back after the request is over
     request.staff_note = mask_text(note) if note else request.staff_note
     request.updated_at = ctx.now
     session.flush()
@@ -280,6 +285,31 @@ def change_status(
         detail={"from": previous.value, "agent": request.agent},
     )
     return _staff_view(request)
+
+
+def reveal_phone(session: Session, ctx: Context, tracking_number: str, *, actor: str) -> str:
+    """Staff side: the resident's whole phone, to call back about an open request; every reveal
+    is audited with who asked. Finished and cancelled requests no longer keep it."""
+    request = _get(session, normalise_number(tracking_number))
+    if request is None:
+        raise NotFound("没有这个代办编号。", field="tracking_number")
+    phone = unseal(ctx, request.phone_sealed, _contact_bound(request)) if request.phone_sealed else None
+    if phone is None:
+        raise NotFound("这件代办申请已结束或未保存联系电话，无法查看完整号码。", field="tracking_number")
+    audit.record(
+        session,
+        at=ctx.now,
+        actor=actor,
+        action="agency.phone_revealed",
+        target=request.tracking_number,
+        result="shown",
+        detail={"status": request.status.value},
+    )
+    return phone
+
+
+def _contact_bound(request: AgencyRequest) -> str:
+    return f"agency-phone\0{request.id}\0{request.tracking_number}"
 
 
 def _get(session: Session, number: str, *, lock: bool = False) -> AgencyRequest | None:

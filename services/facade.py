@@ -290,6 +290,11 @@ class Services:
         with self.unit() as (session, _ctx):
             return agency.staff_get(session, tracking_number)
 
+    def reveal_agency_phone(self, tracking_number: str, *, actor: str) -> str:
+        """The whole phone of an open 代办 request, for the call back (audited)."""
+        with self.unit() as (session, ctx):
+            return agency.reveal_phone(session, ctx, tracking_number, actor=actor)
+
     def change_agency_status(
         self,
         tracking_number: str,

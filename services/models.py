@@ -497,7 +497,8 @@ class AgencyStatus(str, Enum):
 class AgencyRequest(Base):
     """A resident's request for the free 代办 service (a village or community agent does the
     errand for them), for one guide or one life-event bundle. Name and phone are kept masked;
-    the phone also as a keyed hash, which the status lookup must match."""
+    the phone also as a keyed hash, which the status lookup must match, and sealed for the
+    call back while the request is open."""
 
     __tablename__ = "agency_requests"
     __table_args__ = (
@@ -513,6 +514,9 @@ class AgencyRequest(Base):
     name_masked: Mapped[str] = mapped_column(String(60))
     phone_masked: Mapped[str] = mapped_column(String(11))
     phone_hash: Mapped[str] = mapped_column(String(64))
+    # The phone sealed (services/sealing.py) so 坐席/业务 can call back, revealed only on request
+    # and audited; emptied when the request is finished or cancelled.
+    phone_sealed: Mapped[str | None] = mapped_column(Text)
     district: Mapped[str] = mapped_column(String(50))  # 县区
     town: Mapped[str] = mapped_column(String(50))  # 乡镇/街道
     note: Mapped[str | None] = mapped_column(Text)

@@ -11,28 +11,24 @@ and ``purge_expired`` deletes whatever a resident walked away from.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.context import Context
 from services.identity import mask_id_number, mask_name, mask_phone
 from services.models import PersonalDataHold
+from services.sealing import seal, unseal
 
 MASKS: dict[str, Callable[[str], str]] = {
     "id_number": mask_id_number,
     "phone": mask_phone,
     "name": mask_name,
 }
-_NONCE_BYTES = 12
 
 
 @dataclass(frozen=True)
@@ -49,14 +45,12 @@ def hold(session: Session, ctx: Context, conversation_id: str, kind: str, value:
         raise ValueError(f"unknown kind of personal data: {kind!r} (expected one of {sorted(MASKS)})")
     reference = secrets.token_urlsafe(24)
     conversation = _conversation(ctx, conversation_id)
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_key(ctx)).encrypt(nonce, value.encode(), _bound(reference, conversation, kind))
     session.add(
         PersonalDataHold(
             reference=reference,
             conversation_hash=conversation,
             kind=kind,
-            ciphertext=base64.b64encode(nonce + sealed).decode(),
+            ciphertext=seal(ctx, value, _bound(reference, conversation, kind)),
             expires_at=ctx.now + dt.timedelta(minutes=ctx.settings.personal_hold_minutes),
         )
     )
@@ -76,14 +70,7 @@ def reveal(session: Session, ctx: Context, conversation_id: str, reference: str)
     ).one_or_none()
     if row is None:
         return None
-    sealed = base64.b64decode(row.ciphertext)
-    try:
-        value = AESGCM(_key(ctx)).decrypt(
-            sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _bound(reference, conversation, row.kind)
-        )
-    except InvalidTag:
-        return None
-    return value.decode()
+    return unseal(ctx, row.ciphertext, _bound(reference, conversation, row.kind))
 
 
 def release(session: Session, ctx: Context, conversation_id: str) -> int:
@@ -106,10 +93,5 @@ def _conversation(ctx: Context, conversation_id: str) -> str:
     return ctx.hash("hold-conversation", conversation_id)
 
 
-def _key(ctx: Context) -> bytes:
-    """AES-256 key derived from the services secret (never stored)."""
-    return bytes.fromhex(ctx.hash("hold-key", "v1"))
-
-
-def _bound(reference: str, conversation: str, kind: str) -> bytes:
-    return f"{reference}\0{conversation}\0{kind}".encode()
+def _bound(reference: str, conversation: str, kind: str) -> str:
+    return f"{reference}\0{conversation}\0{kind}"

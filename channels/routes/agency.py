@@ -79,6 +79,19 @@ def get_agency_request(tracking_number: str, staff: AgencyStaffDep, services: Se
     return services.agency_request(tracking_number)
 
 
+class AgencyContact(BaseModel):
+    tracking_number: str
+    phone: str
+
+
+@staff_router.post(
+    "/agency-requests/{tracking_number}/phone", summary="查看完整手机号以回电（仅未办结的申请，留痕）"
+)
+def reveal_agency_phone(tracking_number: str, staff: AgencyStaffDep, services: ServicesDep) -> AgencyContact:
+    phone = services.reveal_agency_phone(tracking_number, actor=staff.member.login)
+    return AgencyContact(tracking_number=tracking_number, phone=phone)
+
+
 @staff_router.post(
     "/agency-requests/{tracking_number}/status", summary="代办申请流转（分派、代办中、办结、取消）"
 )

@@ -204,3 +204,13 @@ def test_staff_move_a_request_along_audited_under_their_login(app: TestClient) -
         json={"tracking_number": number, "phone": PHONE, "sender_id": "web:village-7"},
     )
     assert seen.json()["status_label"] == "已办结"
+
+
+def test_agent_or_business_staff_see_the_whole_phone_to_call_back_audited(app: TestClient) -> None:
+    number = _open(app)
+    assert sign_in(app, "zy3101").post(f"/api/staff/agency-requests/{number}/phone").status_code == 403
+    shown = sign_in(app, "zy1001").post(f"/api/staff/agency-requests/{number}/phone")
+    assert shown.status_code == 200 and shown.json()["phone"] == PHONE
+    assert _audit(app, "agency.phone_revealed", number) == [("zy1001", "shown")]
+    listed = sign_in(app, "zy2001").get(f"/api/staff/agency-requests/{number}").json()
+    assert PHONE not in str(listed)

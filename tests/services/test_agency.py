@@ -199,3 +199,20 @@ def test_staff_list_newest_first_filtered_by_status_and_district(svc: Services) 
     assert received[0].phone_masked == "158****9119"
     with pytest.raises(NotFound):
         svc.agency_request("DB202611269999")
+
+
+def test_staff_can_see_the_whole_phone_to_call_back_while_the_request_is_open(svc: Services) -> None:
+    number = open_request(svc)
+    assert svc.reveal_agency_phone(number, actor="zy1001") == PERSON["phone"]
+    assert audit_rows(svc, "agency.phone_revealed") == [("zy1001", number, "shown")]
+    with svc.unit() as (session, _ctx):
+        row = session.scalars(select(AgencyRequest).where(AgencyRequest.tracking_number == number)).one()
+        assert row.phone_sealed and PERSON["phone"] not in row.phone_sealed
+
+    svc.change_agency_status(number, AgencyStatus.cancelled, actor="zy1001", note="重复申请")
+    with pytest.raises(NotFound, match="已结束"):
+        svc.reveal_agency_phone(number, actor="zy1001")
+    with svc.unit() as (session, _ctx):
+        row = session.scalars(select(AgencyRequest).where(AgencyRequest.tracking_number == number)).one()
+        assert row.phone_sealed is None
+    assert len(audit_rows(svc, "agency.phone_revealed")) == 1
