@@ -3,7 +3,9 @@
  *
  * Suggestions come over the assist WebSocket (/api/assist/ws): the caller's words are sent a
  * moment after the operator stops typing, each with an increasing id; answers to older ids are
- * ignored. The handoff desk is the REST API under /api/staff/desk. Everything shown is built with
+ * ignored. The handoff desk is the REST API under /api/staff/desk, the 免费代办 requests the one under
+ * /api/staff/agency-requests (a whole phone is fetched only when asked for, audited, and kept only
+ * in memory). Everything shown is built with
  * textContent, never innerHTML: transcripts and answers may contain anything.
  *
  * Signing in sets an HttpOnly session cookie the page cannot read; the page keeps in memory only
@@ -169,6 +171,85 @@
   function setConnection(text, online) {
     $("connection").textContent = text;
     $("connection").classList.toggle("online", online);
+  }
+
+  // ---- 免费代办 requests: /api/staff/agency-requests ----------------------------------------------
+  const OPEN_AGENCY = new Set(["received", "assigned", "in_progress"]);
+  const revealed = new Map(); // tracking number → whole phone, kept only in this page's memory
+
+  async function agencyCall(fn) {
+    try {
+      const result = await fn();
+      $("agency-error").textContent = "";
+      return result;
+    } catch (err) {
+      if (err instanceof Unauthorized) logout(err.message);
+      else $("agency-error").textContent = err.message;
+      return null;
+    }
+  }
+
+  async function refreshAgency() {
+    const items = await agencyCall(() => api("GET", "/api/staff/agency-requests?limit=200"));
+    if (!items) return;
+    // Re-rendering would throw away what the operator is typing; skip while they are in the list.
+    const active = document.activeElement;
+    if (active && $("agency").contains(active)) return;
+    const open = items.filter((view) => OPEN_AGENCY.has(view.status));
+    $("agency").replaceChildren(
+      ...(open.length ? open.map(agencyItem) : [h("li", { class: "empty" }, "暂无未办结的代办申请")]),
+    );
+    $("agency-count").textContent = String(open.length);
+  }
+
+  function agencyItem(view) {
+    const number = view.tracking_number;
+    const input = h("input", {
+      type: "text", maxlength: 60, placeholder: "代办员姓名 / 取消原因", "aria-label": `${number} 代办员姓名或取消原因`,
+    });
+    const change = (status, extra) => () => changeAgency(number, status, extra());
+    const buttons = [];
+    if (view.status !== "in_progress") {
+      const label = view.status === "received" ? "分派" : "改派";
+      buttons.push(h("button", { type: "button", onclick: change("assigned", () => ({ agent: input.value.trim() })) }, label));
+    }
+    if (view.status === "assigned") {
+      buttons.push(h("button", { type: "button", class: "secondary", onclick: change("in_progress", () => ({})) }, "开始代办"));
+    }
+    if (view.status === "in_progress") {
+      buttons.push(h("button", { type: "button", onclick: change("done", () => ({})) }, "办结"));
+    }
+    buttons.push(h("button", { type: "button", class: "secondary", onclick: change("cancelled", () => ({ note: input.value.trim() })) }, "取消申请"));
+    const phone = revealed.get(number);
+    const contact = phone
+      ? h("span", { class: "phone" }, `手机 ${phone}（查看已留痕）`)
+      : h("button", { type: "button", class: "secondary", onclick: () => revealPhone(number) }, "查看完整手机号");
+    const agent = view.agent ? `（${view.agent}）` : "";
+    return h(
+      "li",
+      {},
+      h("span", { class: "ticket" }, `${number} · ${view.subject_name}`),
+      h("p", { class: "meta" }, `${view.district}${view.town} · ${view.name_masked} ${view.phone_masked} · ${view.status_label}${agent} · ${time(view.created_at)}`),
+      view.note ? h("p", { class: "meta" }, `群众补充：${view.note}`) : null,
+      h("div", { class: "agency-actions" }, contact, input, ...buttons),
+    );
+  }
+
+  async function changeAgency(number, status, extra) {
+    const view = await agencyCall(() =>
+      api("POST", `/api/staff/agency-requests/${encodeURIComponent(number)}/status`, { status, ...extra }),
+    );
+    if (!view) return; // the reason is shown; what was typed stays
+    if (!OPEN_AGENCY.has(view.status)) revealed.delete(number);
+    document.activeElement.blur();
+    await refreshAgency();
+  }
+
+  async function revealPhone(number) {
+    const contact = await agencyCall(() => api("POST", `/api/staff/agency-requests/${encodeURIComponent(number)}/phone`));
+    if (contact) revealed.set(number, contact.phone);
+    document.activeElement.blur();
+    await refreshAgency();
   }
 
   // ---- suggestions over the WebSocket ----------------------------------------------------------
@@ -340,13 +421,18 @@
   function startDesk() {
     stopDesk();
     refreshDesk();
-    deskTimer = setInterval(refreshDesk, DESK_REFRESH_MS);
+    refreshAgency();
+    deskTimer = setInterval(() => {
+      refreshDesk();
+      refreshAgency();
+    }, DESK_REFRESH_MS);
   }
 
   function stopDesk() {
     clearInterval(deskTimer);
     deskTimer = null;
     current = null;
+    revealed.clear();
     $("conversation").hidden = true;
   }
 
