@@ -22,6 +22,7 @@ from answering.life_events import (
     asks_whole,
     event_aspect,
     event_of_options,
+    member_step,
     needs_subject,
     pre_check,
     remembered_plan,
@@ -30,7 +31,7 @@ from answering.life_events import (
 from answering.turn import Turn
 from core.settings import AnsweringSettings, get_settings
 from indexer.api import asks_about_policy, get_guide, search, story_of
-from indexer.bundle_plan import BundlePlan
+from indexer.bundle_plan import BundlePlan, PlannedStep
 from indexer.schema import Faq, Guide
 from indexer.search import QueryError, SearchFilters, SearchHit, SearchResult
 
@@ -150,7 +151,7 @@ def decide(
     talked_about = remembered_plan(turn)
     step = asked_step(turn, talked_about) if talked_about is not None and not named else None
     if talked_about is not None and step is not None:
-        decision = _answer(step.guide, aspect, turn, result, cfg, "bundle_step")
+        decision = _answer(step.guide, aspect, _as_step(turn, step), result, cfg, "bundle_step")
         return replace(decision, plan=talked_about)
     if talked_about is not None and not named and asks_about_all(turn.text):
         return _event(talked_about, aspect or "overview", turn, result, "bundle_followup")
@@ -160,7 +161,8 @@ def decide(
         asked_instead = uncovered(turn.text, guide)
         if asked_instead is not None:
             return Decision(Kind.not_sure, "not_covered", guide=guide, uncovered=asked_instead, result=result)
-        return _answer(guide, aspect, turn, result, cfg, "named")
+        in_event = member_step(talked_about, guide) if talked_about is not None else None
+        return _answer(guide, aspect, _as_step(turn, in_event), result, cfg, "named")
 
     remembered = get_guide(turn.remembered_service) if turn.remembered_service else None
     bare = replace(turn, text=_ONLINE_OR_TRIPS.sub(" ", turn.text))
@@ -205,6 +207,14 @@ def decide(
     if guide_hits and (guide_hits[0].dense_score or 0.0) >= cfg.clarify_min_dense_score:
         return _clarify(guide_hits, aspect, result, "weak", turn)
     return Decision(Kind.not_sure, result.reason or "not_confident", result=result)
+
+
+def _as_step(turn: Turn, step: PlannedStep | None) -> Turn:
+    """A step of the event talked about is answered for the situation the event puts it in
+    (医保参保 in 新生儿出生 is a newborn's), unless the resident chose one."""
+    if step is None or step.step.situation is None or turn.situation:
+        return turn
+    return replace(turn, situation=step.step.situation)
 
 
 def _search(text: str) -> SearchResult | None:

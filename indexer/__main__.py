@@ -20,7 +20,8 @@ def _validate() -> int:
     for problem in result.problems:
         print(problem, file=sys.stderr)
     print(f"{len(result.guides)} 个办事指南通过校验，{len(result.skipped_files)} 个文件有问题")
-    bundles = load_bundles(knowledge.bundles_dir, {loaded.guide.id for loaded in result.guides})
+    situations = {loaded.guide.id: [s.id for s in loaded.guide.situations] for loaded in result.guides}
+    bundles = load_bundles(knowledge.bundles_dir, situations.keys(), situations)
     for problem in bundles.problems:
         print(problem, file=sys.stderr)
     print(f"{len(bundles.bundles)} 个“一件事”通过校验，{len(bundles.skipped_files)} 个文件有问题")

@@ -176,7 +176,8 @@ def _build(settings: Settings, encoder: DenseEncoder, force: bool) -> BuildRepor
     kept = _last_good_versions(paths, previous, guide_set)
     report.kept = [str(loaded.file.name) for loaded in kept]
     guides = sorted([*guide_set.guides, *kept], key=lambda loaded: loaded.guide.id)
-    bundle_set = load_bundles(knowledge.bundles_dir, {g.guide.id for g in guides})
+    situations = {g.guide.id: [s.id for s in g.guide.situations] for g in guides}
+    bundle_set = load_bundles(knowledge.bundles_dir, situations.keys(), situations)
     bundles = [
         loaded for loaded in bundle_set.bundles if loaded.bundle.id not in {g.guide.id for g in guides}
     ]

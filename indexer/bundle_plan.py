@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from indexer.bundle_materials import MaterialNames, MergedMaterial, StepMaterials, merge_materials
 from indexer.bundle_schema import Bundle, BundleStep
 from indexer.dictionary import DomainDictionary
-from indexer.schema import Guide
+from indexer.schema import Guide, Material, Situation
 
 
 class BundlePlanError(ValueError):
@@ -34,6 +34,17 @@ class PlannedStep:
     @property
     def days(self) -> int:
         return self.guide.time_limits.promised_days
+
+    @property
+    def situation(self) -> Situation | None:
+        """The guide's situation this event usually is (新生儿 for 医保参保), if the bundle names one."""
+        return self.guide.situation(self.step.situation) if self.step.situation else None
+
+    @property
+    def materials(self) -> list[Material]:
+        """What the step asks for: the guide's list plus its situation's extra materials."""
+        extra = self.situation.extra_materials if self.situation is not None else []
+        return [*self.guide.materials, *extra]
 
     @property
     def fully_online(self) -> bool:
@@ -131,7 +142,7 @@ def plan_bundle(
             StepMaterials(
                 number=p.number,
                 title=p.step.title,
-                materials=p.guide.materials,
+                materials=p.materials,
                 earlier_outputs=_outputs(bundle, ancestors[p.step.id], number, names),
             )
             for p in steps

@@ -31,6 +31,10 @@ class BundleStep(Strict):
     produces: list[NonEmptyText] = Field(
         default_factory=list, description="这一步取得的证照；后面的步骤要用时不必另带"
     )
+    situation: Slug | None = Field(
+        default=None,
+        description="这件事里该事项通常属于的情形（指南 situations 的 id）：另需材料并入清单，按它答这一步",
+    )
     when: str | None = Field(default=None, description="按需办理：什么情形才办这一步；不写表示都要办")
     choice: str | None = Field(default=None, description="同一 choice 的几个步骤任选其一，如“经营主体”")
     note: str | None = None

@@ -6,7 +6,7 @@ Chinese, and a bundle naming a guide that does not exist or did not load is skip
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,9 @@ def _field_path(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "(文件)"
 
 
-def _parse(path: Path, guide_ids: Collection[str]) -> tuple[LoadedBundle | None, list[Problem]]:
+def _parse(
+    path: Path, guide_ids: Collection[str], situations: Mapping[str, Collection[str]] | None
+) -> tuple[LoadedBundle | None, list[Problem]]:
     raw = path.read_bytes()
     try:
         data: Any = yaml.safe_load(raw.decode("utf-8"))
@@ -82,14 +84,22 @@ def _parse(path: Path, guide_ids: Collection[str]) -> tuple[LoadedBundle | None,
         for index, step in enumerate(bundle.steps)
         if step.guide not in guide_ids
     ]
+    problems += [
+        Problem(path, f"steps.{index}.situation", f"办事指南“{step.guide}”没有情形“{step.situation}”")
+        for index, step in enumerate(bundle.steps)
+        if step.situation and situations is not None and step.situation not in situations.get(step.guide, ())
+    ]
     if bundle.id != path.stem:
         problems.append(Problem(path, "id", f"应与文件名一致（{path.stem}）"))
     return (None if problems else LoadedBundle(bundle, path, content_hash(raw))), problems
 
 
-def load_bundles(bundles_dir: Path, guide_ids: Collection[str]) -> BundleSet:
-    """Every valid bundle under ``bundles_dir`` whose member guides are all in ``guide_ids``;
-    invalid files are reported and skipped. A missing folder is an empty set."""
+def load_bundles(
+    bundles_dir: Path, guide_ids: Collection[str], situations: Mapping[str, Collection[str]] | None = None
+) -> BundleSet:
+    """Every valid bundle under ``bundles_dir`` whose member guides are all in ``guide_ids`` (and
+    whose steps' situations are among their guides' ``situations`` ids, when given); invalid files
+    are reported and skipped. A missing folder is an empty set."""
     if not bundles_dir.is_dir():
         return BundleSet((), (), ())
     accepted: list[LoadedBundle] = []
@@ -97,7 +107,7 @@ def load_bundles(bundles_dir: Path, guide_ids: Collection[str]) -> BundleSet:
     skipped: list[Path] = []
     names: dict[str, Path] = {}
     for path in sorted(p for p in bundles_dir.iterdir() if p.suffix in GUIDE_SUFFIXES):
-        loaded, file_problems = _parse(path, guide_ids)
+        loaded, file_problems = _parse(path, guide_ids, situations)
         if loaded is not None and loaded.bundle.name in names:
             other = names[loaded.bundle.name].name
             file_problems.append(Problem(path, "name", f"名称“{loaded.bundle.name}”与 {other} 重复"))

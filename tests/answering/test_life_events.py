@@ -315,3 +315,9 @@ def test_only_one_thing_brought_is_a_pre_check_of_the_service_talked_about() -> 
     decision = decide(Turn(text="我只带了身份证", remembered_service="老年人优待证办理"))
     assert decision.kind is Kind.precheck and decision.guide is not None
     assert decision.guide.name == "老年人优待证办理"
+
+
+def test_a_step_of_the_event_talked_about_is_answered_for_the_events_situation() -> None:
+    decision = decide(Turn(text="医保那个要带啥", remembered_bundle=NEWBORN))
+    assert decision.guide is not None and decision.guide.name == "城乡居民基本医疗保险参保缴费"
+    assert decision.situation is not None and decision.situation.id == "xinshenger"

@@ -114,6 +114,28 @@ def test_each_problem_names_file_and_field_in_chinese_and_others_still_load(
     assert len(result.skipped_files) == 7
 
 
+def test_a_step_situation_the_guide_does_not_have_is_reported(tmp_path: Path, guides: dict) -> None:
+    _write(tmp_path, "odd_situation", {"steps": _steps(yibao={"situation": "no_such_case"})})
+    situations = {gid: [s.id for s in guide.situations] for gid, guide in guides.items()}
+    (problem,) = load_bundles(tmp_path, guides, situations).problems
+    guide = "chengxiang_jumin_yibao_jiaofei"
+    assert str(problem) == f"odd_situation.yaml: steps.3.situation: 办事指南“{guide}”没有情形“no_such_case”"
+
+
+def test_a_steps_situation_adds_its_materials_to_the_merged_list(guides: dict) -> None:
+    # 医保参保 in 新生儿出生 is a newborn's: the 出生医学证明 step 2 issues, and a guardian's ID card.
+    knowledge = get_settings().knowledge
+    bundle = load_bundles(knowledge.bundles_dir, guides).get("xinshenger_chusheng")
+    assert bundle is not None
+    plan = plan_bundle(bundle, guides, load_dictionary(knowledge.dictionary_dir, guides.values()))
+    insurance = next(step for step in plan.steps if step.guide.id == "chengxiang_jumin_yibao_jiaofei")
+    assert insurance.situation is not None and insurance.situation.id == "xinshenger"
+    certificate = next(m for m in plan.materials if m.name == "出生医学证明")
+    assert insurance.number in certificate.steps and not certificate.to_bring
+    card = next(m for m in plan.materials if m.name == "居民身份证")
+    assert insurance.number in card.steps and card.to_bring  # a guardian's card is no e-licence here
+
+
 def test_a_half_chosen_alternative_is_an_error(tmp_path: Path, guides: dict) -> None:
     steps = [
         {"id": "geti", "guide": "getigongshanghu_sheli", "title": "个体户", "choice": "经营主体"},
