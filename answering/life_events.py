@@ -321,6 +321,11 @@ def pre_check(turn: Turn, named: list[Guide]) -> tuple[Guide | BundlePlan, PreCh
     if _ASKS_PROCEDURE.search(text) and not asks_gap:
         return None
     context, others = _targets(turn, named)
+    card = _CARD_SUBJECT.match(text)
+    subject = _subject(card.group(1)) if card is not None else None
+    if card is not None and subject is not None:  # ticked on that guide's or event's card
+        turn = replace(turn, text=text[card.end() :])
+        context, others = [subject], []
     # What the conversation is about wins over a document the words happen to name (身份证).
     best = _best_match(context, turn, matched_at_least=0) or _best_match(others, turn, matched_at_least=1)
     if best is None or (not asks_gap and best[0] < _MIN_NAMED_WITHOUT_QUESTION):
@@ -381,6 +386,17 @@ def needs_subject(turn: Turn, named: list[Guide]) -> bool:
         return False
     context, others = _targets(turn, named)
     return not context and not others and bool(named)
+
+
+# The widget leads what was ticked on a card with the card's guide or event: 「结婚登记」我有：…
+_CARD_SUBJECT = re.compile(r"^「([^」]{2,40})」")
+
+
+def _subject(name: str) -> Guide | BundlePlan | None:
+    bundle = get_bundle(name)
+    if bundle is not None:
+        return plan_of(bundle)
+    return get_guide(name)
 
 
 def _targets(turn: Turn, named: list[Guide]) -> tuple[list[Guide | BundlePlan], list[Guide]]:

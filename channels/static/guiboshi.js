@@ -460,9 +460,10 @@
     );
   }
 
-  // 预审: what the resident ticked goes to the dialogue as their own words (我有：…，还缺什么？);
-  // the answering core answers with a pre-check of the guide or 一件事 the conversation is about.
-  function precheckBlock(entry, tickedNames) {
+  // 预审: what the resident ticked goes to the dialogue as their own words, led by the card's
+  // guide or 一件事 (「新生儿出生一件事」我有：…，还缺什么？), so the pre-check is of that card's
+  // list whatever the conversation has moved on to.
+  function precheckBlock(entry, subject, tickedNames) {
     const hintId = `gb-pc-${entry.id}`;
     const button = h(
       "button",
@@ -472,7 +473,7 @@
         "aria-describedby": hintId,
         onclick: () => {
           const names = tickedNames();
-          if (names.length) send(`我有：${names.join("、")}，还缺什么？`);
+          if (names.length) send(`「${subject}」我有：${names.join("、")}，还缺什么？`);
         },
       },
       "看看还缺什么",
@@ -494,7 +495,7 @@
     entry.checked = Array.isArray(entry.checked) ? entry.checked : [];
     const total = card.materials.length;
     const progress = h("p", { class: "gb-progress", "aria-live": "polite" });
-    const precheck = precheckBlock(entry, () =>
+    const precheck = precheckBlock(entry, String(card.service), () =>
       entry.checked.map((i) => card.materials[i] && card.materials[i].name).filter((n) => typeof n === "string" && n),
     );
     const updateProgress = () => {
@@ -687,7 +688,7 @@
     entry.checked = (Array.isArray(entry.checked) ? entry.checked : []).filter((i) => tickable.has(i));
 
     const progress = h("p", { class: "gb-progress", "aria-live": "polite" });
-    const precheck = precheckBlock(entry, () =>
+    const precheck = precheckBlock(entry, name, () =>
       order.filter(([, i]) => entry.checked.includes(i)).map(([m]) => m.name),
     );
     // Counted like the text's 必备材料N项: required lines the resident must bring themselves.

@@ -321,3 +321,11 @@ def test_a_step_of_the_event_talked_about_is_answered_for_the_events_situation()
     decision = decide(Turn(text="医保那个要带啥", remembered_bundle=NEWBORN))
     assert decision.guide is not None and decision.guide.name == "城乡居民基本医疗保险参保缴费"
     assert decision.situation is not None and decision.situation.id == "xinshenger"
+
+
+def test_what_was_ticked_on_a_card_is_pre_checked_against_that_card_whatever_came_since() -> None:
+    text = "「新生儿出生一件事」我有：居民身份证、居民户口簿，还缺什么？"
+    decision = decide(Turn(text=text, remembered_service="居民身份证换领补领"))
+    assert decision.kind is Kind.precheck and event_of(decision) == "新生儿出生一件事"
+    assert decision.precheck is not None
+    assert {item.name for item in decision.precheck.has} == {"居民身份证", "居民户口簿"}

@@ -130,7 +130,8 @@ def test_bundle_timeline_checklist_and_precheck_on_a_phone(phone: Page) -> None:
     expect(ask).to_be_enabled()
     ask.click()
 
-    said = f"我有：{'、'.join(ticked)}，还缺什么？"
+    # Led by the card's event, so the pre-check is of this list whatever was said since.
+    said = f"「{payload['name']}」我有：{'、'.join(ticked)}，还缺什么？"
     expect(_said(page).last).to_have_text(said)
     reply = _last_bot(page)
     expect(reply.locator(".gb-verdict")).to_contain_text("带齐后再去", timeout=REPLY_MS)
