@@ -98,6 +98,10 @@ def start_events(guide: Guide, tracker: Tracker) -> list[EventType]:
     ]
 
 
+# What the answering core may read a 能不能… question as asking instead of eligibility.
+_NOT_ELIGIBILITY = frozenset({"process", "location", "fees", "time_limit", "materials"})
+
+
 def _intro(guide: Guide) -> str:
     return (
         f"好的，我帮您初步判断能不能办「{guide.name}」，只问几个必要的问题。"
@@ -126,6 +130,10 @@ class ActionStartEligibilityCheck(Action):
         ):
             send(dispatcher, render(decision))
             return not_now
+        if decision.kind is DecisionKind.answer and decision.aspect in _NOT_ELIGIBILITY:
+            # 能不能网上办、要跑几趟 after a service ask how, not whether one qualifies
+            send(dispatcher, render(decision))
+            return remember_answer(decision) + not_now
         if decision.kind in (DecisionKind.bundle, DecisionKind.precheck):
             # 要办哪些 about a life event, or what one has: nobody's eligibility is asked
             send(dispatcher, render(decision))

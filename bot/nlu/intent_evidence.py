@@ -48,6 +48,11 @@ COMPLAINT_WORDS = re.compile(r"投诉|举报|差评|曝光|纠错|告状|反映.
 ASKS_FOR_A_PERSON = re.compile(
     r"人工|人公|真人|客服|坐席|工作人员|接线|机器|换人|问人|有人|(找|喊|叫|接|要).{0,4}人|打电话给我"
 )
+# How, where, how long, how much: a question about a service even when it names none.
+ASKS_HOW = re.compile(
+    r"几趟|几次|几天|多久|好久|网上|手机上|线上|在哪|哪里|哪点|要带|带啥|带哪|好多钱|多少钱|收费|要钱|"
+    r"怎么办|咋个办|咋个弄|怎么弄|(?<!不)要不要|能不能|可不可以"
+)
 RATING_WORDS = re.compile(r"[0-9一二三四五]\s*分|[0-9一二三四五]\s*星|评价|打分|满意|好评|差评")
 ASKS_A_QUESTION = re.compile(
     r"想知道|想问|问一下|问下|请问|能不能|可不可以|可以不|在哪|哪里|哪点|要带|带哪|带啥|多久|多长时间|几天|"
@@ -100,8 +105,12 @@ class IntentEvidence:
     def overrules(self, intent: str, text: str) -> bool:
         if intent == "feedback":  # 5分、挺好的、评价一下很满意: a long question is not a rating
             return content_length(text) > self.max_chars and not RATING_WORDS.search(text)
-        if intent in SMALL_TALK:
-            return content_length(text) > self.max_chars or self.names_service(text)
+        if intent in SMALL_TALK:  # 要跑几趟、网上能办不: a question, however short
+            return (
+                content_length(text) > self.max_chars
+                or self.names_service(text)
+                or bool(ASKS_HOW.search(text))
+            )
         if intent == "complaint":
             return not COMPLAINT_WORDS.search(text) and bool(ASKS_A_QUESTION.search(text))
         if intent == "request_agency" and ASKS_ABOUT_AGENCY.search(text) and not REQUESTS_AGENCY.search(text):

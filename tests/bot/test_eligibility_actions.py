@@ -96,6 +96,16 @@ async def test_asking_for_the_conditions_lists_them_and_offers_the_check() -> No
     assert SlotSet("eligibility_checking", False) in events
 
 
+async def test_whether_it_can_be_done_online_after_a_service_is_answered_not_checked() -> None:
+    remembered = {"service": "高龄补贴申领", "last_guide": "gaoling_butie"}
+    messages, events = await run(
+        ActionStartEligibilityCheck(), tracker("能不能网上办", "ask_eligibility", slots=remembered)
+    )
+    assert "「高龄补贴申领」办理流程" in text_of(messages) and "网上办理：" in text_of(messages)
+    assert "能不能办「高龄补贴申领」" not in text_of(messages)
+    assert SlotSet("eligibility_checking", False) in events
+
+
 async def test_a_guide_without_rules_is_left_to_the_window() -> None:
     entities = [{"entity": "service", "value": "普通护照签发"}]
     messages, events = await run(
