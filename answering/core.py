@@ -209,6 +209,13 @@ def decide(
     return Decision(Kind.not_sure, result.reason or "not_confident", result=result)
 
 
+def _uncovered_by_all(turn: Turn, hits: list[SearchHit]) -> str | None:
+    """What the words ask to do when none of the close guides covers it."""
+    guides = [guide for hit in hits if (guide := get_guide(hit.doc_id)) is not None]
+    missing = [uncovered(turn.text, guide) for guide in guides]
+    return missing[0] if guides and all(missing) else None
+
+
 def _as_step(turn: Turn, step: PlannedStep | None) -> Turn:
     """A step of the event talked about is answered for the situation the event puts it in
     (医保参保 in 新生儿出生 is a newborn's), unless the resident chose one."""
@@ -354,6 +361,9 @@ def _tells(turn: Turn, cfg: AnsweringSettings) -> bool:
 def _clarify(
     guide_hits: list[SearchHit], aspect: str | None, result: SearchResult, why: str, turn: Turn
 ) -> Decision:
+    asked_instead = _uncovered_by_all(turn, guide_hits[:3])
+    if asked_instead is not None:  # 户口咋个销: none of the close guides speaks of it
+        return Decision(Kind.not_sure, "not_covered", uncovered=asked_instead, result=result)
     options = tuple(guide for hit in guide_hits[:3] if (guide := get_guide(hit.doc_id)) is not None)
     plan = event_of_options(turn, options)
     if plan is not None:

@@ -36,6 +36,13 @@ _OTHER_PROCEDURES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"注销"), "注销"),
     (re.compile(r"退租"), "退租"),
     (re.compile(r"挂失"), "挂失"),
+    (
+        re.compile(
+            r"死亡证明|丧葬|后事|(过世|去世|死了|走了).{0,12}(手续|证明|户口|销|领|处理|咋个办|怎么办|要办)"
+        ),
+        "身后事（死亡证明、户口注销、丧葬补助）",
+    ),
+    (re.compile(r"销户|注销户口|户口.{0,4}销"), "户口注销"),
 )
 
 

@@ -322,6 +322,16 @@ def render_not_covered(guide: Guide, what: str) -> Reply:
     )
 
 
+def render_no_guide(what: str) -> Reply:
+    """Words asking for a procedure no guide covers, close to no guide either (人死了要销户口)."""
+    return Reply(
+        text=f"我这里还没有{what}的办事指南，怕说错耽误您跑冤枉路。"
+        "请拨打政务服务热线 12345 咨询，也可以说“转人工”。",
+        buttons=[{"title": "转人工", "payload": "/request_human"}],
+        payload={"type": "unanswered"},
+    )
+
+
 # How a guide's notes speak of a procedure it does not cover (结婚证遗失、损毁的，可…申请补领).
 _NOTE_WORDS = {REPLACEMENT: ("补领", "补办", "补发", "遗失", "丢失")}
 
@@ -349,4 +359,6 @@ def render(decision: Decision, out_of_scope_text: str | None = None) -> Reply:
         return render_out_of_scope(out_of_scope_text)
     if decision.guide is not None and decision.uncovered is not None:
         return render_not_covered(decision.guide, decision.uncovered)
+    if decision.uncovered is not None:
+        return render_no_guide(decision.uncovered)
     return render_not_sure()

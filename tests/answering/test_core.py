@@ -239,3 +239,25 @@ def test_asking_whether_free_agency_exists_quotes_the_plan_and_offers_to_ask_for
 
 def test_a_document_asked_about_for_a_service_named_in_full_stays_with_that_service() -> None:
     assert guide_of("隨遷子女入學登記需要居住證嗎？") == "义务教育入学登记"
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        ("人死了要销户口 带啥子", "身后事"),
+        ("我屋头老者过世了 死亡证明在哪开", "身后事"),
+        ("户口要咋个销", "户口注销"),
+    ],
+)
+def test_what_happens_after_a_death_is_not_answered_with_an_unrelated_guide(
+    text: str, procedure: str
+) -> None:
+    decision = decide(Turn(text=text))
+    assert decision.kind is Kind.not_sure and decision.uncovered is not None
+    assert decision.uncovered.startswith(procedure)
+    assert "12345" in render(decision).text
+
+
+def test_a_death_that_a_guide_does_cover_is_answered_from_it() -> None:
+    assert guide_of("我妈去世了她的公积金能取出来不") == "住房公积金提取"
+    assert guide_of("我爸去世了，老房子要转到我名下该怎么弄", intent="ask_process") == "不动产登记(转移登记)"
