@@ -221,8 +221,15 @@ def desk_hours(now: dt.datetime) -> DeskHours:
     if workdays.is_working_day(day) and DESK_OPENS <= now.time() < DESK_CLOSES:
         return DeskHours(open_now=True, text=f"人工服务时间：{DESK_HOURS}")
     before_opening = workdays.is_working_day(day) and now.time() < DESK_OPENS
-    next_day = day if before_opening else workdays.next_working_day(day)
-    when = "今天" if next_day == day else f"{next_day.month}月{next_day.day}日"
+    next_day = day if before_opening else workdays.next_working_day(day + dt.timedelta(days=1))
+    tomorrow = day + dt.timedelta(days=1)
+    when = (
+        "今天"
+        if next_day == day
+        else "明天"
+        if next_day == tomorrow
+        else f"{next_day.month}月{next_day.day}日"
+    )
     return DeskHours(
         open_now=False,
         text=f"现在不在人工服务时间（{DESK_HOURS}），工作人员{when} 9:00 上班后会回复您；急事请拨打 12345",

@@ -125,8 +125,10 @@ def test_waiting_residents_see_their_place_in_the_queue_and_can_stop_waiting(svc
     ("now", "open_now", "says"),
     [
         ("2026-11-27 10:30", True, "工作日 9:00—17:00"),  # Friday morning
-        ("2026-11-29 19:40", False, "11月30日 9:00"),  # Sunday evening → Monday
+        ("2026-11-29 19:40", False, "明天 9:00"),  # Sunday evening → Monday
         ("2026-11-30 08:10", False, "今天 9:00"),  # Monday before opening
+        ("2026-11-30 18:02", False, "明天 9:00"),  # Monday after closing → Tuesday
+        ("2026-11-27 17:30", False, "11月30日 9:00"),  # Friday after closing → Monday
         ("2026-10-03 11:00", False, "10月8日 9:00"),  # 国庆 holiday: the first working day after it
     ],
 )
