@@ -112,12 +112,21 @@ def validate_phone(value: str) -> str:
     return phone
 
 
+# Words of a reply, not of a name: 好 申请、可以、确认、不晓得 said where a name was asked for.
+_REPLY_WORDS = re.compile(
+    r"申请|代办|办理|确认|可以|好的|是的|不是|谢谢|我要|我想|帮我|什么|怎么|咋个|哪个|不知道|不晓得|没问题|要得"
+)
+_REPLY_ONLY = frozenset({"好", "是", "对", "嗯", "行", "要", "不"})
+
+
 def validate_name(value: str) -> str:
     name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
     if not name:
         raise InvalidInput("请填写姓名。", field="name")
     if len(name) > 30 or not all(char.isalpha() or char in "·." for char in name):
         raise InvalidInput("姓名只能包含文字（少数民族姓名可用“·”分隔），不超过30个字。", field="name")
+    if name in _REPLY_ONLY or _REPLY_WORDS.search(name):
+        raise InvalidInput("请告诉我真实姓名（与身份证上一致），例如“李秀英”。", field="name")
     return name
 
 

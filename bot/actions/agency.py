@@ -71,9 +71,6 @@ FIELD_SLOTS = {
 }
 
 # Replies that answer "what is your name?" without a name.
-_NOT_A_NAME = frozenset(
-    {"好", "好的", "是", "是的", "对", "嗯", "可以", "行", "要得", "确认", "没问题", "不知道", "不晓得"}
-)
 _NAME_LEAD = re.compile(r"^(我叫|我是|名字叫|名字是|姓名[:：]?|叫)")
 _PUNCTUATION = re.compile(r"[\s，。！？!?,.、~～…：:；;\"“”']+")
 _TOWN_LEAD = re.compile(r"^(我在|我们在|在|是|住在|我住在|地址是?)")
@@ -293,9 +290,6 @@ class ValidateAgencyForm(common.OrderedFormValidation):
         if value is None or personal_slots.is_held(value):
             return {NAME: value}
         said = _NAME_LEAD.sub("", _PUNCTUATION.sub("", str(value)))
-        if said in _NOT_A_NAME:
-            dispatcher.utter_message(text="请告诉我申请人的姓名（与身份证上一致），例如“李秀英”。")
-            return {NAME: None}
         try:
             name = validate_name(said)
         except DomainError as error:

@@ -553,7 +553,13 @@ async def test_reschedule_checks_code_and_phone_then_moves_the_booking(services:
 
 @pytest.mark.parametrize(
     "said, kept",
-    [("好的", None), ("要得", None), ("我叫李秀英", "李秀英"), ("姓名：阿依古丽·买买提", "阿依古丽·买买提")],
+    [
+        ("好的", None),
+        ("要得", None),
+        ("好 申请", None),
+        ("我叫李秀英", "李秀英"),
+        ("姓名：阿依古丽·买买提", "阿依古丽·买买提"),
+    ],
 )
 def test_a_reply_word_is_not_taken_for_the_name(said: str, kept: str | None) -> None:
     dispatcher = CollectingDispatcher()

@@ -22,25 +22,6 @@ from services.errors import AlreadyBooked, BookingRefused, DomainError, SlotFull
 from services.identity import validate_id_number, validate_name, validate_phone
 
 # Replies that answer "what is your name?" without a name; taking them would book under "好的".
-_NOT_A_NAME = frozenset(
-    {
-        "好",
-        "好的",
-        "好嘛",
-        "是",
-        "是的",
-        "对",
-        "嗯",
-        "可以",
-        "行",
-        "要得",
-        "确认",
-        "没问题",
-        "不知道",
-        "不晓得",
-        "算了",
-    }
-)
 _NAME_LEAD = re.compile(r"^(我叫|我是|名字叫|名字是|姓名[:：]?|叫)")
 
 # 修改 first shows these; each clears what it names and the form asks for it again.
@@ -211,9 +192,6 @@ class ValidateBookingForm(common.DayAndTimeExtraction, common.OrderedFormValidat
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         said = _NAME_LEAD.sub("", str(value).strip())
-        if said in _NOT_A_NAME:
-            dispatcher.utter_message(text="请告诉我办事人的姓名（与身份证上一致），例如“李秀英”。")
-            return {"booking_name": None}
         try:
             return {"booking_name": validate_name(said)}
         except DomainError as error:
