@@ -48,6 +48,11 @@ _GENERIC = frozenset(
     {"证明", "材料", "文件", "证件", "说明", "合同", "凭证", "表", "申请表", "申请书", "登记表"}
 )
 # A note saying the hall (or the hospital) makes or fetches it: nothing to prepare beforehand.
+# A form another body must stamp first (村委会盖章) is prepared before going; one the applicant
+# signs or stamps with their own seal is filled in at the window.
+_STAMPED_BY_OTHERS = re.compile(
+    r"(村民小组|村委会|居委会|社区|街道|乡镇|医院|学校|施工单位|监理单位)[^；;]{0,12}(盖章|公章)"
+)
 _ON_SITE_NOTE = re.compile(r"现场(免费)?(拍摄|拍照|照相|采集|领取填写|打印)|无需(家长|本人|申请人)?提供")
 
 
@@ -80,7 +85,7 @@ class CheckItem:
     def on_site(self) -> bool:
         """Nothing to prepare: a form filled in at the window that nobody else must stamp, or what
         the guide's note says the hall takes or fetches itself (现场拍照、无需家长提供)."""
-        if self.form is MaterialForm.form and not re.search("盖章|公章", self.signature):
+        if self.form is MaterialForm.form and not _STAMPED_BY_OTHERS.search(self.signature):
             return True
         return bool(self.note and _ON_SITE_NOTE.search(self.note))
 

@@ -92,12 +92,22 @@ class MaterialNames:
 
 @dataclass(frozen=True)
 class MaterialUse:
-    """One step's demand for a material, as its guide words it."""
+    """One step's demand for a material, as its guide words it. ``when``: the step is done only
+    in that case (按需), so even a required material of it is needed only then."""
 
     step: int
     step_title: str
     material: Material
     obtained_from: int | None = None
+    when: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.material.required and self.when is None
+
+    @property
+    def condition(self) -> str | None:
+        return self.material.condition or self.when
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ class MergedMaterial:
 
     @property
     def conditions(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(u.material.condition for u in self.uses if u.material.condition))
+        return tuple(dict.fromkeys(u.condition for u in self.uses if u.condition))
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,7 @@ class StepMaterials:
     title: str
     materials: Sequence[Material]
     earlier_outputs: Mapping[str, int]  # document key → number of an earlier step that issues it
+    when: str | None = None  # the step is done only in this case
 
 
 def merge_materials(steps: Sequence[StepMaterials], names: MaterialNames) -> tuple[MergedMaterial, ...]:
@@ -144,7 +155,7 @@ def merge_materials(steps: Sequence[StepMaterials], names: MaterialNames) -> tup
         for material in step.materials:
             keys = names.keys(material.name)
             source = next((step.earlier_outputs[k] for k in keys if k in step.earlier_outputs), None)
-            uses.append((keys, MaterialUse(step.number, step.title, material, source)))
+            uses.append((keys, MaterialUse(step.number, step.title, material, source, step.when)))
     line_of: dict[str, str] = {}
     groups: dict[str, list[int]] = {}
     # Single documents first, so 居民身份证或居民户口簿 finds the 居民身份证 line wherever it is listed.
@@ -182,16 +193,16 @@ def _merge(name: str, uses: list[MaterialUse]) -> MergedMaterial:
     step issues it, it is not brought unless a step needs it regardless (then only conditionally)."""
     uses.sort(key=lambda u: u.step)
     obtained = [u.obtained_from for u in uses if u.obtained_from is not None]
-    brought = [u.material for u in uses if u.obtained_from is None]
-    source = min(obtained) if obtained and not any(m.required for m in brought) else None
-    materials = brought or [u.material for u in uses]
+    brought_uses = [u for u in uses if u.obtained_from is None]
+    source = min(obtained) if obtained and not any(u.required for u in brought_uses) else None
+    materials = [u.material for u in brought_uses] or [u.material for u in uses]
     needed = [m for m in materials if m.required] or materials
     return MergedMaterial(
         name=name,
         uses=tuple(uses),
         form=max((m.form for m in materials), key=_FORM_STRICTNESS.__getitem__),
         copies=max(m.copies for m in materials),
-        required=any(u.material.required for u in uses),
+        required=any(u.required for u in uses),
         e_license=all(m.e_license for m in needed),
         deferrable=all(m.deferrable for m in needed),
         obtained_from=source,

@@ -144,6 +144,7 @@ def plan_bundle(
                 title=p.step.title,
                 materials=p.materials,
                 earlier_outputs=_outputs(bundle, ancestors[p.step.id], number, names),
+                when=p.step.when,
             )
             for p in steps
         ],

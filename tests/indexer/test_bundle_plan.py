@@ -190,6 +190,17 @@ def test_one_document_is_asked_once_with_the_steps_that_use_it(dictionary: Domai
     assert line.required  # required if any step requires it
 
 
+def test_what_only_an_optional_step_needs_is_needed_only_in_its_case(dictionary: DomainDictionary) -> None:
+    b = bundle(step("a"), step("b", "a", when="想用公积金付房款的"))
+    guides = [
+        guide("a", materials=[material("身份证", form="原件", copies=0)]),
+        guide("b", materials=[material("身份证", form="原件", copies=0), material("本人名下银行借记卡")]),
+    ]
+    card, bank = _plan(b, guides, dictionary).materials
+    assert card.required  # step a needs it whatever the case
+    assert not bank.required and bank.conditions == ("想用公积金付房款的",)
+
+
 def test_original_and_copy_is_stricter_than_either(dictionary: DomainDictionary) -> None:
     b = bundle(step("a"), step("b"))
     guides = [
