@@ -99,14 +99,15 @@ _ASKS_FOR_SERVICE = re.compile(
 )
 
 
-# Advice, opinions, repairs, prices of goods and arithmetic: what no 办事指南 answers, however
-# many service words the question shares (开小吃店卖什么最赚钱, 哪个驾校好, 房贷利息怎么算,
-# 微耕机打不燃火是啥子原因).
+# Advice, opinions, repairs, weather, medicine, prices of goods and arithmetic: what no 办事指南
+# answers, however many service words the question shares (开小吃店卖什么最赚钱, 哪个驾校好,
+# 房贷利息怎么算, 微耕机打不燃火是啥子原因, 娃儿发烧吃啥子药).
 _ASKS_FOR_ADVICE = re.compile(
     r"哪(个|种|家|款|样)[^，,。？?]{0,6}好(?!久|多|几|些)|牌子|品牌|推荐|划算|赚钱|好吃|好看|好听|好玩|热闹|"
     r"怎么算|咋个算|怎么计算|计算|利率|利息|税率|攻略|技巧|诀窍|容易过|行情|股票|理财|彩票|"
     r"起名|取名|加盟|副业|偏方|能贷|贷多少|贷好多|涨多少|涨了多少|涨好多|请客|酒席|办酒|摆酒|彩礼|份子钱|"
     r"(咋个|怎么|哪里|哪点|找哪个)修|维修(?!资金|基金)|修理|打不燃|打不着火|故障|"
+    r"天气|下雨|下雪|气温|带伞|吃(啥子|什么|哪样|啥)药|退烧|"
     r"房价|中介费|收几个点|一(箱|斤|盒|桶|瓶|袋|件|挂)[^，,。？?]{0,4}(多少|好多|几)钱|一平(米|方)?[^，,。？?]{0,2}(多少|好多|几)"
 )
 # Whether it can be done online or how many trips it takes: the process section says both.

@@ -26,7 +26,7 @@ from indexer.text import normalize
 # Plural and ordering words only: 要办什么证、需要什么手续 ask what one service a situation needs.
 _ASKS_WHOLE = re.compile(
     r"办(些|哪些|哪几)|哪些手续|手续有哪些|跑哪些|几趟|从头到尾|前前后后|(?<!第)一次(性)?办|一起办|都要办|还要办(哪|些)|"
-    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样|一串|一连串|几个地方|哪些流程"
+    r"还有哪些|还有哪样|全套|整套|先办哪|后办哪|哪个先办|先后|顺序|这几样|一串|一连串|几个地方|哪些流程|一件事"
 )
 # Words asking for every step of something, beyond how many trips (几趟) one service takes.
 _ASKS_EVERY_STEP = re.compile(

@@ -69,6 +69,8 @@ def test_off_topic_by_the_nlu_is_refused_unless_the_words_ask_for_a_service() ->
         "卖老房子，二手房中介费一般收几个点",
         "过年买烟花一箱大概好多钱",
         "微耕机打不燃火是啥子原因",
+        "明天遵义天气咋样",
+        "娃儿发烧39度 吃啥子药",
     ],
 )
 def test_prices_of_goods_and_repairs_are_refused_however_many_service_words_they_share(text: str) -> None:

@@ -329,3 +329,12 @@ def test_what_was_ticked_on_a_card_is_pre_checked_against_that_card_whatever_cam
     assert decision.kind is Kind.precheck and event_of(decision) == "新生儿出生一件事"
     assert decision.precheck is not None
     assert {item.name for item in decision.precheck.has} == {"居民身份证", "居民户口簿"}
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [("开公司一件事咋个办", "企业开办一件事"), ("娃儿读小学 入学一件事要办啥子", "教育入学一件事")],
+)
+def test_an_event_asked_for_as_一件事_by_a_colloquial_name_is_that_event(text: str, event: str) -> None:
+    decision = decide(Turn(text=text))
+    assert decision.kind is Kind.bundle and event_of(decision) == event
