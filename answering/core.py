@@ -261,11 +261,35 @@ def _named_guides(turn: Turn, result: SearchResult | None) -> list[Guide]:
 
 
 def _best_ranked(guides: list[Guide], result: SearchResult | None) -> Guide:
-    """Of several named guides, the one retrieval ranks highest (身份证丢了补办 → 换领补领)."""
+    """Of several named guides, the one retrieval ranks highest (身份证丢了补办 → 换领补领), after
+    leaving out those whose document is only brought to another (上户口要带出生证明不: the
+    出生医学证明 is a material of 出生登记, which is asked about)."""
+    guides = _not_inputs(guides)
     if result is None or len(guides) == 1:
         return guides[0]
     rank = {hit.doc_id: i for i, hit in enumerate(result.hits)}
     return min(guides, key=lambda guide: rank.get(guide.id, len(rank)))
+
+
+def _not_inputs(guides: list[Guide]) -> list[Guide]:
+    kept = [guide for guide in guides if not any(_brought_to(guide, other) for other in guides)]
+    return kept or guides
+
+
+def _brought_to(guide: Guide, other: Guide) -> bool:
+    """Whether what ``guide`` issues is a material of ``other``."""
+    document = _issues(guide)
+    return other is not guide and document is not None and any(document in m.name for m in other.materials)
+
+
+# How a guide's name says it issues a document: 出生医学证明办理 issues 出生医学证明.
+_ISSUING = re.compile(r"(办理|申领|签发|核发|开具|换领补领|换证)$")
+
+
+def _issues(guide: Guide) -> str | None:
+    """The document a guide issues, when its name says so (居住证申领 → 居住证)."""
+    document = _ISSUING.sub("", guide.name)
+    return document if document != guide.name and len(document) >= 2 else None
 
 
 def _off_topic(turn: Turn, result: SearchResult | None, cfg: AnsweringSettings) -> bool:

@@ -263,3 +263,7 @@ def test_what_happens_after_a_death_is_not_answered_with_an_unrelated_guide(
 def test_a_death_that_a_guide_does_cover_is_answered_from_it() -> None:
     assert guide_of("我妈去世了她的公积金能取出来不") == "住房公积金提取"
     assert guide_of("我爸去世了，老房子要转到我名下该怎么弄", intent="ask_process") == "不动产登记(转移登记)"
+
+
+def test_a_document_named_as_what_to_bring_leaves_the_question_with_the_procedure() -> None:
+    assert guide_of("娃儿上户口要带出声证明不") == "出生登记(新生儿入户)"
