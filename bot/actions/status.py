@@ -55,10 +55,17 @@ class ActionAskApplicationNumber(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="请告诉我办件编号（受理回执上以 ZW 开头的14位编号，例如 ZW202611030012）；"
-            "查投诉告诉我投诉受理编号（TS 开头），查代办告诉我代办编号（DB 开头）。"
-        )
+        said = tracker.latest_message.get("text") or ""
+        if "代办" in said:  # 查代办进度: the number of the 代办 request, not an 办件's
+            text = "请告诉我代办编号（申请代办时给您的以 DB 开头的编号，例如 DB202611300001）。"
+        elif re.search("投诉|举报", said):
+            text = "请告诉我投诉受理编号（以 TS 开头，例如 TS202611300001）。"
+        else:
+            text = (
+                "请告诉我办件编号（受理回执上以 ZW 开头的14位编号，例如 ZW202611030012）；"
+                "查投诉告诉我投诉受理编号（TS 开头），查代办告诉我代办编号（DB 开头）。"
+            )
+        dispatcher.utter_message(text=text)
         return []
 
 

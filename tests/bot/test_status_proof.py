@@ -13,7 +13,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend
-from bot.actions.status import ActionCheckApplicationStatus, ValidateApplicationStatusForm
+from bot.actions.status import (
+    ActionAskApplicationNumber,
+    ActionCheckApplicationStatus,
+    ValidateApplicationStatusForm,
+)
 from core.settings import ServicesSettings, get_settings
 from services.applications import ApplicationRequest, ApplicationView
 from services.catalog import load_catalog
@@ -110,3 +114,15 @@ async def test_a_phone_that_is_gone_is_not_looked_up(
     )
     text = "".join(m.get("text") or "" for m in dispatcher.messages)
     assert "手机号只保留" in text and "重新说“查办件进度”" in text and "高龄补贴" not in text
+
+
+@pytest.mark.parametrize(
+    ("said", "asks_for"),
+    [("查代办进度", "代办编号"), ("我的投诉处理得咋样了", "投诉受理编号"), ("查办件进度", "ZW")],
+)
+async def test_the_number_asked_for_is_the_kind_the_resident_asked_about(said: str, asks_for: str) -> None:
+    dispatcher = CollectingDispatcher()
+    latest = {"text": said, "intent": {"name": "check_status", "confidence": 0.9}, "entities": []}
+    tracker = Tracker("web:ask", {}, latest, [], False, None, {}, "action_listen")
+    await ActionAskApplicationNumber().run(dispatcher, tracker, {})
+    assert asks_for in dispatcher.messages[0]["text"]
