@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from answering.coverage import uncovered
+from answering.coverage import replacement_situation, uncovered
 from answering.decision import Decision, Kind
 from answering.life_events import (
     asked_bundle,
@@ -32,7 +32,7 @@ from answering.turn import Turn
 from core.settings import AnsweringSettings, get_settings
 from indexer.api import asks_about_policy, get_guide, search, story_of
 from indexer.bundle_plan import BundlePlan, PlannedStep
-from indexer.schema import Faq, Guide
+from indexer.schema import Faq, Guide, Situation
 from indexer.search import QueryError, SearchFilters, SearchHit, SearchResult
 
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
@@ -422,6 +422,11 @@ def _answer(
         and _tells(turn, cfg)
     ):
         situation, recognised = guide.situation(hit.situation), True
+    if recognised and situation is not None and _contradicts(situation, turn.text):
+        situation, recognised = None, False  # 82岁 is no case of 年满90周岁
+    replacing = None if turn.situation else replacement_situation(guide, turn.text)
+    if replacing is not None:  # 老年证搞掉了: its 遗失补办 case, whatever the closest description
+        situation, recognised = replacing, True
     remembered = False
     if situation is None and turn.remembered_situation and turn.remembered_service in (guide.id, guide.name):
         situation = guide.situation(turn.remembered_situation)
@@ -448,6 +453,16 @@ def _answer(
 
 def _event(plan: BundlePlan, aspect: str, turn: Turn, result: SearchResult | None, evidence: str) -> Decision:
     return Decision(Kind.bundle, evidence, aspect=aspect, plan=plan, full=turn.full, result=result)
+
+
+_AGE_SAID = re.compile(r"(\d{1,3})\s*周?岁")
+
+
+def _contradicts(situation: Situation, text: str) -> bool:
+    """An age said below every age the situation's name starts from (82岁 vs 年满90周岁、100周岁)."""
+    said = [int(age) for age in _AGE_SAID.findall(text)]
+    named = [int(age) for age in _AGE_SAID.findall(situation.name)]
+    return bool(said and named) and max(said) < min(named)
 
 
 def _faq_answering(guide: Guide, hit: SearchHit | None, turn: Turn, cfg: AnsweringSettings) -> Faq | None:

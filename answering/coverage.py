@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.schema import Guide
+from indexer.schema import Guide, Situation
 
 REPLACEMENT = "补办、补领证件"
 # Replacing a lost or damaged document (结婚证搞丢了咋个补), not 补缴 or losing one's job.
@@ -55,6 +55,13 @@ def uncovered(text: str, guide: Guide) -> str | None:
         if said.search(text) and not said.search(about) and procedure not in about:
             return procedure
     return None
+
+
+def replacement_situation(guide: Guide, text: str) -> Situation | None:
+    """The guide's case for replacing its document, when the words ask to replace it."""
+    if not _REPLACING.search(text):
+        return None
+    return next((s for s in guide.situations if _REPLACEMENT_WORDS.search(" ".join((s.name, *s.says)))), None)
 
 
 def _about(guide: Guide) -> str:

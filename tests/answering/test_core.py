@@ -267,3 +267,14 @@ def test_a_death_that_a_guide_does_cover_is_answered_from_it() -> None:
 
 def test_a_document_named_as_what_to_bring_leaves_the_question_with_the_procedure() -> None:
     assert guide_of("娃儿上户口要带出声证明不") == "出生登记(新生儿入户)"
+
+
+def test_an_age_below_a_situations_ages_is_not_that_situation() -> None:
+    decision = decide(Turn(text="屋头老者82岁了 高龄补贴咋个领"))
+    assert decision.guide is not None and decision.guide.name == "高龄补贴申领"
+    assert decision.situation is None or "90" not in decision.situation.name
+
+
+def test_replacing_a_document_is_answered_for_the_guides_replacement_case() -> None:
+    decision = decide(Turn(text="老年证搞掉了 咋个补"))
+    assert decision.situation is not None and "丢失" in decision.situation.name

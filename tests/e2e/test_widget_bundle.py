@@ -97,6 +97,13 @@ def test_bundle_timeline_checklist_and_precheck_on_a_phone(phone: Page) -> None:
     bubble = page.get_by_role("log").locator(".gb-row-bot").last
     expect(bubble.locator(".gb-reply", has_text=re.compile(r"^第\d+步"))).to_have_count(0)
     expect(bubble.get_by_role("button", name="申请免费代办")).to_be_visible()
+    # Every step's guide is cited; on a phone all but the first fold away under one line.
+    expect(bubble.locator(".gb-sources > .gb-source")).to_have_count(1)
+    more = bubble.locator(".gb-more-sources")
+    expect(more.locator("summary")).to_have_text(re.compile(r"另有 \d+ 份办事指南来源"))
+    expect(more.locator(".gb-source").first).to_be_hidden()
+    more.locator("summary").click()
+    expect(more.locator(".gb-source").first).to_be_visible()
 
     # One merged checklist: the 户口本 asked once for every step that needs it.
     register = _line(card, HOUSEHOLD_REGISTER)
