@@ -59,9 +59,12 @@ def _parallel_lines(plan: BundlePlan) -> list[str]:
 
 def _material_line(material: MergedMaterial) -> str:
     copies = f"{material.copies}份" if material.copies else ""
-    parts = [f"{material.form.value}{copies}", f"第{'、'.join(map(str, material.steps))}步用"]
+    used = [n for n in material.steps if n != material.obtained_from]
+    parts = [f"{material.form.value}{copies}"]
     if material.obtained_from is not None:
         parts.append(f"由第{material.obtained_from}步办出，不用自己准备")
+    if used:
+        parts.append(f"第{'、'.join(map(str, used))}步用")
     elif material.e_license:
         parts.append("窗口调取电子证照，不用带")
     if material.deferrable:

@@ -460,6 +460,15 @@
     );
   }
 
+  // A life event cites every step's guide: the first source shows, the rest fold away on a phone.
+  function sourcesBlock(sources) {
+    const [first, ...rest] = sources;
+    const more = rest.length > 1
+      ? h("details", { class: "gb-more-sources" }, h("summary", {}, `另有 ${rest.length} 份办事指南来源`), rest.map(sourceLine))
+      : rest.map(sourceLine);
+    return h("div", { class: "gb-sources" }, sourceLine(first), more);
+  }
+
   // 预审: what the resident ticked goes to the dialogue as their own words, led by the card's
   // guide or 一件事 (「新生儿出生一件事」我有：…，还缺什么？), so the pre-check is of that card's
   // list whatever the conversation has moved on to.
@@ -622,13 +631,16 @@
   // hall fetches itself are listed so nobody hunts for them, without a box.
   function bundleMaterial(m, index, shown, entry, onTick) {
     const bring = m.to_bring !== false;
-    const steps = numbers(m.steps);
+    const issued = !bring && Number.isInteger(m.obtained_from);
+    // What a step issues reads 第2步办出 · 第3、4步用, not as used by the step that issues it.
+    const steps = numbers(m.steps).filter((n) => !issued || n !== m.obtained_from);
     const marks = [
       m.form ? h("span", { class: "gb-mark gb-form" }, m.form) : null,
       m.copies ? h("span", { class: "gb-mark" }, `${m.copies}份`) : null,
+      issued ? h("span", { class: "gb-mark gb-issued" }, `第${m.obtained_from}步办出`) : null,
       steps.length ? h("span", { class: "gb-mark" }, `第${steps.join("、")}步用`) : null,
-      !bring && Number.isInteger(m.obtained_from)
-        ? h("span", { class: "gb-mark gb-issued" }, `第${m.obtained_from}步办出`)
+      issued
+        ? null
         : !bring && m.e_license
           ? h("span", { class: "gb-mark gb-elicense", title: "窗口调取电子证照，不用带实体证件" }, "电子证照，免带")
           : null,
@@ -966,7 +978,7 @@
       append(bubble, [h("p", { class: "gb-ticket" }, `工单号：${payload.ticket}`)]);
     }
     if (payload && payload.type === "booking") append(bubble, [bookingPayloadActions(entry, payload)]);
-    if (sources.length) append(bubble, [h("div", { class: "gb-sources" }, sources.map(sourceLine))]);
+    if (sources.length) append(bubble, [sourcesBlock(sources)]);
     append(bubble, [quickReplies(buttons)]);
     if (card && entry.turn) append(bubble, [ratingBlock(entry, card)]);
     return bubble;
