@@ -217,9 +217,9 @@
       buttons.push(h("button", { type: "button", class: "secondary", onclick: change("in_progress", () => ({})) }, "开始代办"));
     }
     if (view.status === "in_progress") {
-      buttons.push(h("button", { type: "button", onclick: change("done", () => ({})) }, "办结"));
+      buttons.push(confirmed("办结", "确认办结？", "", change("done", () => ({}))));
     }
-    buttons.push(h("button", { type: "button", class: "secondary", onclick: change("cancelled", () => ({ note: input.value.trim() })) }, "取消申请"));
+    buttons.push(confirmed("取消申请", "确认取消？", "secondary", change("cancelled", () => ({ note: input.value.trim() }))));
     const phone = revealed.get(number);
     const contact = phone
       ? h("span", { class: "phone" }, `手机 ${phone}（查看已留痕）`)
@@ -233,6 +233,22 @@
       view.note ? h("p", { class: "meta" }, `群众补充：${view.note}`) : null,
       h("div", { class: "agency-actions" }, contact, input, ...buttons),
     );
+  }
+
+  // Finishing or cancelling cannot be undone: the first click asks, the second does it.
+  function confirmed(label, question, cls, act) {
+    const button = h("button", { type: "button", class: cls || null }, label);
+    button.addEventListener("click", () => {
+      if (button.dataset.armed) return act();
+      button.dataset.armed = "1";
+      button.textContent = question;
+      return undefined;
+    });
+    button.addEventListener("blur", () => {
+      delete button.dataset.armed;
+      button.textContent = label;
+    });
+    return button;
   }
 
   async function changeAgency(number, status, extra) {

@@ -135,7 +135,9 @@ def test_an_operator_calls_back_assigns_and_finishes_a_request(page: Page, gatew
 
     row.get_by_role("button", name="开始代办").click()
     expect(row).to_contain_text("代办中")
-    row.get_by_role("button", name="办结").click()
+    row.get_by_role("button", name="办结").click()  # asks first: finishing cannot be undone
+    expect(row).to_contain_text("代办中")
+    row.get_by_role("button", name="确认办结？").click()
     expect(row).to_have_count(0)
     seen = gateway.services.agency_status(number, PHONE, "web:village-9")
     assert seen is not None and seen.status_label == "已办结"
