@@ -105,7 +105,9 @@ async def test_materials_are_numbered_with_form_and_marks() -> None:
 
 async def test_unrelated_question_is_not_answered_with_a_guide() -> None:
     messages, events = await run(ActionAnswerServiceQuestion(), tracker("明天会下雨不", "ask_process"))
-    assert "没有把握" in text_of(messages) and "12345" in text_of(messages)
+    # Weather is no government service: refused, with the hotline, and no guide cited or remembered.
+    assert "不属于政务服务" in text_of(messages) and "12345" in text_of(messages)
+    assert "来源" not in text_of(messages)
     assert events == []
 
 
